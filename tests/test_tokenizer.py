@@ -1,0 +1,25 @@
+from zkshell.tokenizer import split_line
+
+
+def test_words_are_split_on_whitespace():
+    assert split_line("create  -e /master\tm1") == ["create", "-e", "/master", "m1"]
+
+
+def test_quotes_group_words_and_are_removed():
+    assert split_line('create /m "m1 example"') == ["create", "/m", "m1 example"]
+    assert split_line("create /m 'a b'") == ["create", "/m", "a b"]
+
+
+def test_empty_quotes_give_an_empty_word():
+    assert split_line('create /workers ""') == ["create", "/workers", ""]
+    assert split_line("create /workers ''") == ["create", "/workers", ""]
+
+
+def test_zkcli_quirks_without_escapes():
+    assert split_line('set /x a"b"c') == ["set", "/x", 'a"b"c']
+    assert split_line('set /x "a"b') == ["set", "/x", "a", "b"]
+    assert split_line('set /x "abc d') == ["set", "/x", "abc", "d"]
+
+
+def test_blank_line_has_no_words():
+    assert split_line("   ") == []

@@ -1,0 +1,3 @@
+from zkshell.cli import main
+
+raise SystemExit(main())

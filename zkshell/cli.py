@@ -1,0 +1,195 @@
+"""`zksh`: zkCli's command line, and the one place where errors become exit statuses.
+
+Modes, as zkCli has them: a command on the command line runs once (one-shot); standard input
+that is not a terminal is read as a script; a terminal gets the interactive shell.  `zksh play`
+is the scenario player.  Only what a mode needs is imported, so one-shot starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from dataclasses import dataclass, field
+
+from zkshell import __version__
+
+USAGE = """\
+usage: zksh [-server host:port[,host:port...][/chroot]] [-timeout ms] [-r]
+            [-waitforconnection] [cmd args...]
+       zksh play SCENARIO.yaml [options]     (see: zksh play --help)
+
+  -server, --server   ZooKeeper to connect to (default localhost:2181, or $ZKSH_SERVER)
+  -timeout, --timeout session timeout in milliseconds (default 30000)
+  -r                  read-only mode: connect to a read-only server if need be
+  -waitforconnection  wait for the connection before running anything
+  -h, --help          this help;  --version  zksh's version
+
+With a command, zksh runs it and exits (status 0 on success).  With standard input that is
+not a terminal, it runs each line as a command and prints what zkCli.sh prints.  Otherwise it
+starts an interactive shell; `help` lists zkCli's commands.
+"""
+
+
+@dataclass
+class Invocation:
+    server: str = "localhost:2181"
+    timeout_ms: int = 30000
+    read_only: bool = False
+    wait_for_connection: bool = False
+    command: list[str] = field(default_factory=list)
+
+
+class InvocationError(Exception):
+    pass
+
+
+_VALUE_OPTIONS = {"-server": "server", "--server": "server", "-timeout": "timeout",
+                  "--timeout": "timeout", "-client-configuration": "client_configuration"}
+
+
+def parse_invocation(argv: list[str], environ: dict[str, str]) -> Invocation:
+    """zkCli's option rules: options first, the first word not starting with - is the command."""
+    inv = Invocation(server=environ.get("ZKSH_SERVER") or "localhost:2181")
+    args = iter(argv)
+    for arg in args:
+        if arg in _VALUE_OPTIONS:
+            value = next(args, None)
+            if value is None:
+                raise InvocationError(f"Error: no argument found for option {arg}")
+            key = _VALUE_OPTIONS[arg]
+            if key == "server":
+                inv.server = value
+            elif key == "timeout":
+                try:
+                    inv.timeout_ms = int(value)
+                except ValueError:
+                    raise InvocationError(f"-timeout must be a number of milliseconds: {value}"
+                                          ) from None
+        elif arg == "-r":
+            inv.read_only = True
+        elif arg == "-waitforconnection":
+            inv.wait_for_connection = True
+        elif not arg.startswith("-"):
+            inv.command = [arg, *args]
+            break
+    return inv
+
+
+class StreamPrinter:
+    """Writes command output and asynchronous events to stdout/stderr, one block at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.enabled = True
+
+    def write(self, stream: str, text: str) -> None:
+        target = sys.stdout if stream == "out" else sys.stderr
+        with self._lock:
+            target.write(text)
+            target.flush()
+
+    def event(self, text: str) -> None:
+        if self.enabled:
+            self.write("out", text)
+
+    def output(self, output) -> None:
+        for stream, text in output.chunks:
+            self.write(stream, text)
+
+
+def _make_shell(inv: Invocation, printer: StreamPrinter):
+    from zkshell.session import Session
+    from zkshell.shell import Shell
+
+    session = Session(inv.server, inv.timeout_ms, inv.read_only)
+    shell = Shell(session, printer.event)
+    return shell
+
+
+def _connect(shell, inv: Invocation) -> bool:
+    shell.session.connect()
+    if inv.wait_for_connection:
+        return shell.session.wait_connected(inv.timeout_ms / 1000.0)
+    return True
+
+
+def run_one_shot(inv: Invocation) -> int:
+    printer = StreamPrinter()
+    printer.enabled = False  # no banner and no connection events: only the command's output
+    shell = _make_shell(inv, printer)
+    if not _connect(shell, inv):
+        sys.stderr.write("KeeperErrorCode = ConnectionLoss\n")
+        return 1
+    try:
+        output = shell.run_words(inv.command)
+        printer.output(output)
+        return output.exit_code
+    finally:
+        shell.session.close()
+
+
+def run_script(inv: Invocation, stream) -> int:
+    printer = StreamPrinter()
+    shell = _make_shell(inv, printer)
+    # zkCli prints its banner and the first SyncConnected here; a script wants only results.
+    printer.enabled = False
+    if not _connect(shell, inv):
+        sys.stderr.write("KeeperErrorCode = ConnectionLoss\n")
+        return 1
+    shell.session.wait_connected(min(inv.timeout_ms / 1000.0, 10.0))
+    printer.enabled = True
+    try:
+        for raw in stream:
+            line = raw[:-1] if raw.endswith("\n") else raw
+            if line.endswith("\r"):
+                line = line[:-1]
+            printer.output(shell.execute(line))
+            if shell.quit_requested:
+                break
+    finally:
+        if not shell.quit_requested:
+            printer.enabled = False
+            shell.session.close()
+    return shell.exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "play":
+        from zkshell.player.cli import main as play_main
+        return play_main(argv[1:])
+    if argv and argv[0] in ("-h", "--help", "-help"):
+        sys.stdout.write(USAGE)
+        return 0
+    if argv and argv[0] == "--version":
+        sys.stdout.write(f"zksh {__version__}\n")
+        return 0
+    try:
+        inv = parse_invocation(argv, dict(os.environ))
+    except InvocationError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
+    _utf8_streams()
+    try:
+        if inv.command:
+            return run_one_shot(inv)
+        if not sys.stdin.isatty():
+            return run_script(inv, sys.stdin)
+        from zkshell.repl import run_repl
+        return run_repl(inv)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _utf8_streams() -> None:
+    """zkCli writes UTF-8 whatever the locale; a bad byte must never raise."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(encoding="utf-8", errors="replace")
+        except (AttributeError, ValueError):
+            pass
+    try:
+        sys.stdin.reconfigure(encoding="utf-8", errors="replace")
+    except (AttributeError, ValueError):
+        pass

@@ -1,0 +1,73 @@
+"""ACL commands, and zkCli's ACL syntax: `scheme:id:perms[,scheme:id:perms...]`."""
+
+from __future__ import annotations
+
+from kazoo.protocol.serialization import GetACL, SetACL
+from kazoo.security import ACL, Id
+
+from zkshell import format as fmt
+from zkshell.commands.base import Context, command
+from zkshell.commands.tree import walk_subtree
+from zkshell.errors import CliError, keeper_message
+from zkshell.options import Flag, OptionSpec
+from zkshell.session import RequestFailed
+
+_PERM_BITS = {"r": 1, "w": 2, "c": 4, "d": 8, "a": 16}
+
+
+def parse_acl(ctx: Context, text: str) -> list[ACL]:
+    """AclParser.parse: malformed entries and unknown letters are reported and skipped."""
+    acls = []
+    for entry in text.split(","):
+        first, last = entry.find(":"), entry.rfind(":")
+        if first == -1 or first == last:
+            ctx.err(f"{entry} does not have the form scheme:id:perm\n")
+            continue
+        perms = 0
+        for letter in entry[last + 1:]:
+            if letter in _PERM_BITS:
+                perms |= _PERM_BITS[letter]
+            else:
+                ctx.err(f"Unknown perm type: {letter}\n")
+        acls.append(ACL(perms, Id(entry[:first], entry[first + 1:last])))
+    return acls
+
+
+@command("getAcl", "[-s] path", OptionSpec((Flag("s"),)))
+def get_acl(ctx: Context, words: list[str]) -> None:
+    parsed = ctx.parse(words, min_args=2)
+    path = parsed.args[1]
+    acls, stat = ctx.call(GetACL(ctx.server_path(path)), path)
+    ctx.out(fmt.acl_lines(acls))
+    if parsed.has("s"):
+        ctx.out(fmt.stat_block(stat))
+
+
+@command("setAcl", "[-s] [-v version] [-R] path acl", OptionSpec((
+    Flag("s"), Flag("v", takes_value=True), Flag("R"))))
+def set_acl(ctx: Context, words: list[str]) -> None:
+    parsed = ctx.parse(words, min_args=3)
+    path, acl_text = parsed.args[1], parsed.args[2]
+    acls = parse_acl(ctx, acl_text)
+    version = ctx.int_option(parsed, "v", -1)
+    target = ctx.server_path(path)
+    if not acls:
+        raise CliError("Acl is not valid : null")
+    if parsed.has("R"):
+        _set_acl_recursive(ctx, path, acls, version)
+        return
+    stat = ctx.call(SetACL(target, acls, version), path)
+    if parsed.has("s"):
+        ctx.out(fmt.stat_block(stat))
+
+
+def _set_acl_recursive(ctx: Context, root: str, acls: list[ACL], version: int) -> None:
+    """Each node in `ls -R` order; a node that fails gets its error printed, no newline."""
+
+    def set_one(node: str) -> None:
+        try:
+            ctx.session.call(SetACL(ctx.session.server_path(node), acls, version))
+        except RequestFailed as failed:
+            ctx.out(keeper_message(failed.code, node))
+
+    walk_subtree(ctx, root, False, set_one)

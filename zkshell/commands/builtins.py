@@ -1,0 +1,76 @@
+"""zkCli's own commands, which live in ZooKeeperMain rather than in its command classes.
+
+They run before the shell's connection check (so `history` works on a closed session and
+then says `Not connected`, exactly as zkCli does).
+"""
+
+from __future__ import annotations
+
+from zkshell.commands.base import Context, command
+from zkshell.errors import CliError
+from zkshell.tokenizer import split_line
+
+
+@command("quit", "", shell_level=True)
+def _quit(ctx: Context, words: list[str]) -> None:
+    ctx.shell.quit_requested = True
+    ctx.session.close()
+
+
+@command("history", "", shell_level=True)
+def _history(ctx: Context, words: list[str]) -> None:
+    shell = ctx.shell
+    for i in range(max(shell.command_count - 10, 0), shell.command_count + 1):
+        ctx.out(f"{i} - {shell.history.get(i)}\n")
+
+
+@command("printwatches", "on|off", shell_level=True)
+def _printwatches(ctx: Context, words: list[str]) -> None:
+    if len(words) == 1:
+        ctx.out(f"printwatches is {'on' if ctx.shell.print_watches else 'off'}\n")
+    else:
+        ctx.shell.print_watches = words[1] == "on"
+
+
+@command("connect", "host:port", shell_level=True)
+def _connect(ctx: Context, words: list[str]) -> None:
+    ctx.session.connect(words[1] if len(words) >= 2 else None)
+
+
+@command("redo", "cmdno", shell_level=True)
+def _redo(ctx: Context, words: list[str]) -> None:
+    if len(words) < 2:
+        return
+    shell = ctx.shell
+    try:
+        index = java_decode(words[1])
+    except ValueError:
+        raise CliError(f"Command index must be a number: {words[1]}") from None
+    if shell.command_count <= index or index < 0:
+        raise CliError("Command index out of range")
+    line = shell.history.get(index, "")
+    again = split_line(line)
+    if again and again[0] == "redo":
+        raise CliError("No redoing redos")
+    shell.history[shell.command_count] = line
+    shell.process(again, ctx.output)
+
+
+def java_decode(text: str) -> int:
+    """Integer.decode: decimal, 0x/0X/# hex, leading-0 octal, with an optional sign."""
+    sign = -1 if text.startswith("-") else 1
+    body = text[1:] if text[:1] in "+-" else text
+    if body.lower().startswith("0x"):
+        value = int(body[2:], 16)
+    elif body.startswith("#"):
+        value = int(body[1:], 16)
+    elif body.startswith("0") and len(body) > 1:
+        value = int(body[1:], 8)
+    else:
+        if not body.isdigit():
+            raise ValueError(text)
+        value = int(body)
+    value *= sign
+    if not -2**31 <= value < 2**31:
+        raise ValueError(text)
+    return value

@@ -1,0 +1,96 @@
+"""Every user-facing error text, in zkCli's words, and the exit statuses that go with them.
+
+Commands raise these; front ends print `str(error)` on stderr.  ZooKeeper errors arrive as
+kazoo exceptions and are translated here, once, by their server error code.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_COMMAND_NOT_FOUND = 127
+
+
+class CliError(Exception):
+    """A command failed; the message is exactly what zkCli prints on stderr."""
+
+    exit_code = EXIT_ERROR
+
+
+class UsageError(CliError):
+    """Wrong arguments: the message is the command's usage line."""
+
+
+class CommandNotFound(CliError):
+    exit_code = EXIT_COMMAND_NOT_FOUND
+
+    def __init__(self, word: str) -> None:
+        super().__init__(f"Command not found: Command not found {word}")
+
+
+class NotConnected(Exception):
+    """The session is closed (or failed auth): zkCli prints `Not connected` on stdout."""
+
+    text = "Not connected"
+
+
+# KeeperException.getCodeMessage, by server error code.
+CODE_NAMES = {
+    -1: "SystemError", -2: "RuntimeInconsistency", -3: "DataInconsistency",
+    -4: "ConnectionLoss", -5: "MarshallingError", -6: "Unimplemented",
+    -7: "OperationTimeout", -8: "BadArguments", -13: "NewConfigNoQuorum",
+    -14: "ReconfigInProgress", -100: "APIError", -101: "NoNode", -102: "NoAuth",
+    -103: "BadVersion", -108: "NoChildrenForEphemerals", -110: "NodeExists",
+    -111: "Directory not empty", -112: "Session expired", -113: "Invalid callback",
+    -114: "InvalidACL", -115: "AuthFailed", -118: "Session moved",
+    -119: "Not a read-only call", -120: "Ephemeral node on local session",
+    -121: "No such watcher", -123: "Reconfig is disabled",
+    -124: "Session closed because client failed to authenticate",
+    -125: "Quota has exceeded", -127: "Op throttled due to high load",
+}
+
+# zkCli's CliWrapperException rewrites these codes into friendlier sentences.
+_FRIENDLY = {
+    -101: "Node does not exist: {path}",
+    -108: "Ephemerals cannot have children: {path}",
+    -110: "Node already exists: {path}",
+    -111: "Node not empty: {path}",
+    -119: "Not a read-only call: {path}",
+    -114: "Acl is not valid : {path}",
+    -102: "Insufficient permission : {path}",
+    -8: "Arguments are not valid : {path}",
+    -103: "version No is not valid : {path}",
+    -14: "Another reconfiguration is in progress -- concurrent reconfigs not supported (yet)",
+    -13: ("No quorum of new config is connected and up-to-date with the leader of last "
+          "commmitted config - try invoking reconfiguration after new servers are connected "
+          "and synced"),
+    -125: "Quota has exceeded : {path}",
+}
+
+CONNECTION_LOSS = -4
+SESSION_EXPIRED = -112
+AUTH_FAILED = -115
+NO_NODE = -101
+NODE_EXISTS = -110
+INVALID_ACL = -114
+
+
+def error_code(exc: BaseException) -> int | None:
+    code = getattr(exc, "code", None)
+    return code if isinstance(code, int) else None
+
+
+def keeper_message(code: int, path: str | None) -> str:
+    """Java's KeeperException.getMessage(): `KeeperErrorCode = <name> for <path>`."""
+    name = CODE_NAMES.get(code, f"Unknown error {code}")
+    if not path:
+        return f"KeeperErrorCode = {name}"
+    return f"KeeperErrorCode = {name} for {path}"
+
+
+def zookeeper_error(code: int, path: str | None) -> CliError:
+    """The CliError zkCli reports for a ZooKeeper error code on `path`."""
+    friendly = _FRIENDLY.get(code)
+    if friendly is not None:
+        return CliError(friendly.format(path=path))
+    return CliError(keeper_message(code, path))

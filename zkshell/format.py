@@ -1,0 +1,84 @@
+"""zkCli's text, produced in one place: stat blocks, ACL lines, lists, WATCHER blocks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+STAT_FIELDS = ("czxid", "ctime", "mzxid", "mtime", "pzxid", "cversion", "version",
+               "aversion", "ephemeralOwner", "dataLength", "numChildren")
+
+_PERM_LETTERS = (("c", 4), ("d", 8), ("r", 1), ("w", 2), ("a", 16))
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def java_hex(value: int) -> str:
+    """Long.toHexString: negative values print as their 64-bit two's complement."""
+    return "0x" + format(value & 0xFFFFFFFFFFFFFFFF, "x")
+
+
+def java_date(millis: int) -> str:
+    """Java's Date.toString() in the local time zone: `Tue Nov 24 00:22:41 UTC 2026`."""
+    t = time.localtime(millis // 1000)
+    zone = t.tm_zone or "UTC"
+    return (f"{_DAYS[t.tm_wday]} {_MONTHS[t.tm_mon - 1]} {t.tm_mday:02d} "
+            f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} {zone} {t.tm_year}")
+
+
+def stat_block(stat) -> str:
+    """The 11-line stat block of `stat`, `get -s`, `ls -s` and the others."""
+    return (
+        f"cZxid = {java_hex(stat.czxid)}\n"
+        f"ctime = {java_date(stat.ctime)}\n"
+        f"mZxid = {java_hex(stat.mzxid)}\n"
+        f"mtime = {java_date(stat.mtime)}\n"
+        f"pZxid = {java_hex(stat.pzxid)}\n"
+        f"cversion = {stat.cversion}\n"
+        f"dataVersion = {stat.version}\n"
+        f"aclVersion = {stat.aversion}\n"
+        f"ephemeralOwner = {java_hex(stat.ephemeralOwner)}\n"
+        f"dataLength = {stat.dataLength}\n"
+        f"numChildren = {stat.numChildren}\n"
+    )
+
+
+def child_list(children: Iterable[str]) -> str:
+    """`[a, b, c]`, sorted as Java sorts strings (by UTF-16 code unit)."""
+    return "[" + ", ".join(sorted(children, key=java_string_key)) + "]\n"
+
+
+def java_list(items: Iterable[str]) -> str:
+    """AbstractCollection.toString(): `[x, y]`, in the order given."""
+    return "[" + ", ".join(items) + "]\n"
+
+
+def java_string_key(text: str) -> bytes:
+    return text.encode("utf-16-be")
+
+
+def perm_string(perms: int) -> str:
+    return "".join(letter for letter, bit in _PERM_LETTERS if perms & bit)
+
+
+def acl_lines(acls) -> str:
+    """Each ACL as the two lines zkCli prints: `'scheme,'id` then `: perms`."""
+    return "".join(f"'{acl.id.scheme},'{acl.id.id}\n: {perm_string(acl.perms)}\n"
+                   for acl in acls)
+
+
+def decode_data(data: bytes | None) -> str:
+    """Node data as zkCli prints it: `null` for none, UTF-8 with U+FFFD for bad bytes."""
+    if data is None:
+        return "null"
+    return data.decode("utf-8", errors="replace")
+
+
+def watched_event(state: str, event_type: str, path: str | None) -> str:
+    shown = path if path is not None else "null"
+    return f"WatchedEvent state:{state} type:{event_type} path:{shown}"
+
+
+def watcher_block(state: str, event_type: str, path: str | None) -> str:
+    """What zkCli's default watcher prints for one event: a blank line before each line."""
+    return f"\nWATCHER::\n\n{watched_event(state, event_type, path)}\n"

@@ -1,0 +1,1 @@
+"""`zksh play`: scenario files that drive several shell sessions against one ZooKeeper."""

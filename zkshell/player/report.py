@@ -1,0 +1,88 @@
+"""The plain view: one line per step, full detail for a failure, a summary at the end.
+
+Used for `--check`, CI and any output that is not a terminal.  With `transcript=True` it
+also prints what every session shows, each line tagged with the session's name, in order.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from typing import TextIO
+
+from zkshell.player.runner import DONE, FAILED, PASSED, TIMED_OUT, Observer, StepResult
+
+_MARKS = {PASSED: "ok  ", DONE: "    ", FAILED: "FAIL", TIMED_OUT: "TIME"}
+
+
+def failure_report(path: str, result: StepResult, recent: str) -> str:
+    """What went wrong at one step: the scenario line, expected against actual, context."""
+    step = result.step
+    lines = [f"{path}:{step.line_no}: {result.status}: {step.summary()}"]
+    if result.message:
+        lines.append(f"  {result.message}")
+    if step.expect is not None and result.status == FAILED:
+        lines.append("  expected:")
+        lines += [f"    {line}" for line in step.expect.describe().splitlines() or [""]]
+        lines.append("  actual:")
+        lines += [f"    {line}" for line in result.actual.splitlines() or [""]]
+        if step.expect.kind == "exact":
+            diff = difflib.unified_diff(step.expect.text.strip("\n").splitlines(),
+                                        result.actual.strip("\n").splitlines(),
+                                        "expected", "actual", lineterm="")
+            lines += [f"    {line}" for line in diff]
+    if recent:
+        lines.append(f"  recent output of {step.session}:")
+        lines += [f"    | {line}" for line in recent.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def summary_line(results: list[StepResult], elapsed: float) -> str:
+    checked = [r for r in results if r.status != DONE]
+    passed = sum(r.status == PASSED for r in results)
+    failed = sum(r.status == FAILED for r in results)
+    timed_out = sum(r.status == TIMED_OUT for r in results)
+    return (f"{len(results)} steps, {len(checked)} checks: {passed} passed, "
+            f"{failed} failed, {timed_out} timed out ({elapsed:.1f}s)")
+
+
+class PlainReport(Observer):
+    def __init__(self, stream: TextIO | None = None, transcript: bool = False) -> None:
+        self.stream = stream or sys.stdout
+        self.transcript = transcript
+        self.started = 0.0
+
+    def write(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()
+
+    def scenario_started(self, player) -> None:
+        import time
+
+        self.started = time.monotonic()
+        scenario = player.scenario
+        self.write(f"== {scenario.title}  ({scenario.path}, server {player.server_address})\n")
+        if scenario.about:
+            self.write(f"   {scenario.about}\n")
+
+    def entry_added(self, session, entry) -> None:
+        if self.transcript and entry.kind != "state":
+            for line in entry.text.rstrip("\n").split("\n"):
+                self.write(f"{session.name:>10} | {line}\n")
+
+    def step_finished(self, player, index, result: StepResult) -> None:
+        step = result.step
+        if step.kind == "note":
+            self.write(f"     -- {step.text}\n")
+            return
+        self.write(f"{_MARKS[result.status]} {step.line_no:4d} {step.summary()}"
+                   f"  [{result.duration:.2f}s]\n")
+        if result.status in (FAILED, TIMED_OUT):
+            played = player.sessions.get(step.session or "")
+            self.write(failure_report(player.scenario.path, result,
+                                      played.recent() if played else ""))
+
+    def scenario_finished(self, player, results) -> None:
+        import time
+
+        self.write(summary_line(results, time.monotonic() - self.started) + "\n")

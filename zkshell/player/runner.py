@@ -1,0 +1,238 @@
+"""Play a scenario: several named shells against one server, steps in order, every check kept.
+
+Each scenario session is a real `Shell` over a real `Session` (the code a keystroke runs),
+connected through its own `FaultProxy` so crashes and partitions are real network events.
+Views (plain report, live panes, exports) watch through the `Observer` interface.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from zkshell.player.proxy import FaultProxy
+from zkshell.player.scenario import Expectation, Scenario, Step
+from zkshell.session import Session
+from zkshell.shell import Shell
+
+PASSED, FAILED, TIMED_OUT, DONE = "passed", "failed", "timed out", "done"
+CONNECT_WAIT = 10.0
+
+
+@dataclass
+class LogEntry:
+    """One thing a session's zkCli window shows: a typed command, its output, an event."""
+
+    kind: str  # "command" | "output" | "event" | "state"
+    text: str
+    stream: str = "out"
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class StepResult:
+    step: Step
+    status: str
+    duration: float
+    actual: str = ""
+    message: str = ""
+
+
+class Observer:
+    """What a view is told.  Every method may be called from the player's thread only,
+    except `entry_added`, which also arrives from kazoo's threads."""
+
+    def scenario_started(self, player: Player) -> None: ...
+    def step_started(self, player: Player, index: int, step: Step) -> None: ...
+    def step_finished(self, player: Player, index: int, result: StepResult) -> None: ...
+    def entry_added(self, session: PlayedSession, entry: LogEntry) -> None: ...
+    def scenario_finished(self, player: Player, results: list[StepResult]) -> None: ...
+
+
+class PlayedSession:
+    """One named session of a scenario: its proxy, its shell, and what its window shows."""
+
+    def __init__(self, name: str, label: str, server_host: str, server_port: int,
+                 display_server: str, timeout_ms: int, observer: Observer) -> None:
+        self.name = name
+        self.label = label
+        self.display_server = display_server
+        self.timeout_ms = timeout_ms
+        self.observer = observer
+        self.log: list[LogEntry] = []
+        self.state = "starting"
+        self._await_cursor = 0
+        self._changed = threading.Condition()
+        self.proxy = FaultProxy(server_host, server_port)
+        self.shell = self._start_shell()
+
+    # ---- process lifecycle ------------------------------------------------------------
+    def _start_shell(self) -> Shell:
+        session = Session(self.proxy.address, self.timeout_ms)
+        shell = Shell(session, lambda text: self.add("event", text))
+        shell.display_server = self.display_server
+        session.connect()
+        session.wait_connected(CONNECT_WAIT)
+        self.state = "connected" if session.alive else "connecting"
+        return shell
+
+    @property
+    def running(self) -> bool:
+        return self.state not in ("crashed", "quit")
+
+    def crash(self) -> None:
+        self.shell.session.abandon(self.proxy.crash)
+        self.set_state("crashed")
+
+    def quit(self) -> None:
+        self.type_line("quit")
+        self.set_state("quit")
+
+    def restart(self) -> None:
+        if self.running:
+            self.crash()
+        self.proxy.revive()
+        self.shell = self._start_shell()
+        self.set_state("restarted")
+
+    def partition(self) -> None:
+        self.proxy.partition()
+        self.set_state("partitioned")
+
+    def heal(self) -> None:
+        self.proxy.heal()
+        self.set_state("healed")
+
+    def close(self) -> None:
+        if self.running:
+            self.shell.session.close()
+        self.proxy.close()
+
+    # ---- what the window shows ---------------------------------------------------------
+    def set_state(self, state: str) -> None:
+        self.state = state
+        self.add("state", state)
+
+    def add(self, kind: str, text: str, stream: str = "out") -> None:
+        entry = LogEntry(kind, text, stream)
+        with self._changed:
+            self.log.append(entry)
+            self._changed.notify_all()
+        self.observer.entry_added(self, entry)
+
+    def type_line(self, line: str) -> str:
+        """Type a line at this session's prompt; return what the command printed."""
+        self.add("command", self.shell.prompt() + line)
+        output = self.shell.execute(line)
+        for stream, text in output.chunks:
+            self.add("output", text, stream)
+        if self.shell.session.state_name == "CLOSED" and self.running and line.strip():
+            self.state = "closed"
+        return output.text()
+
+    def session_state(self) -> str:
+        """The label a view shows: the player's view of the process, or zkCli's state."""
+        if self.state in ("crashed", "quit", "partitioned"):
+            return self.state
+        if self.shell.session._expired:
+            return "expired"
+        return self.shell.session.state_name.lower()
+
+    def await_match(self, expect: Expectation, within: float) -> LogEntry | None:
+        """Wait for an event or output line, not seen by an earlier await, that matches."""
+        deadline = time.monotonic() + within
+        with self._changed:
+            while True:
+                for index in range(self._await_cursor, len(self.log)):
+                    entry = self.log[index]
+                    if entry.kind in ("event", "output") and expect.matches(entry.text):
+                        self._await_cursor = index + 1
+                        return entry
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._changed.wait(remaining)
+
+    def recent(self, count: int = 12) -> str:
+        lines = "".join(e.text if e.text.endswith("\n") else e.text + "\n"
+                        for e in self.log if e.kind != "state")
+        return "\n".join(lines.splitlines()[-count:])
+
+
+class Player:
+    def __init__(self, scenario: Scenario, server_address: str,
+                 observer: Observer | None = None) -> None:
+        self.scenario = scenario
+        self.server_address = server_address
+        self.observer = observer or Observer()
+        self.sessions: dict[str, PlayedSession] = {}
+        self.results: list[StepResult] = []
+        self.stopped = False
+
+    def start_sessions(self) -> None:
+        host, _, port = self.server_address.rpartition(":")
+        timeout_ms = int(self.scenario.session_timeout * 1000)
+        for spec in self.scenario.sessions:
+            self.sessions[spec.name] = PlayedSession(
+                spec.name, spec.label, host, int(port), self.server_address, timeout_ms,
+                self.observer)
+
+    def run(self, pause_before_step=None) -> list[StepResult]:
+        """Play every step; `pause_before_step(index, step)` lets a view pace the demo."""
+        self.start_sessions()
+        self.observer.scenario_started(self)
+        try:
+            for index, step in enumerate(self.scenario.steps):
+                if self.stopped:
+                    break
+                if pause_before_step is not None:
+                    pause_before_step(index, step)
+                self.observer.step_started(self, index, step)
+                result = self.run_step(step)
+                self.results.append(result)
+                self.observer.step_finished(self, index, result)
+        finally:
+            self.close()
+        self.observer.scenario_finished(self, self.results)
+        return self.results
+
+    def close(self) -> None:
+        for played in self.sessions.values():
+            played.close()
+
+    def run_step(self, step: Step) -> StepResult:
+        started = time.monotonic()
+        try:
+            status, actual, message = self._perform(step)
+        except Exception as exc:  # a step must never take the whole demo down
+            status, actual, message = FAILED, "", f"{type(exc).__name__}: {exc}"
+        return StepResult(step, status, time.monotonic() - started, actual, message)
+
+    def _perform(self, step: Step) -> tuple[str, str, str]:
+        if step.kind == "note":
+            return DONE, "", ""
+        played = self.sessions[step.session or ""]
+        if step.kind == "type":
+            if not played.running:
+                return FAILED, "", (f"session {played.name} is not running ({played.state}); "
+                                    "restart it first")
+            actual = played.type_line(step.text)
+            if step.expect is None or step.expect.matches(actual):
+                return (PASSED if step.expect else DONE), actual, ""
+            return FAILED, actual, "output differs"
+        if step.kind == "await":
+            assert step.expect is not None and step.within is not None
+            entry = played.await_match(step.expect, step.within)
+            if entry is None:
+                return TIMED_OUT, played.recent(), f"nothing matched within {step.within:g}s"
+            return PASSED, entry.text, ""
+        getattr(played, step.kind)()
+        return DONE, "", ""
+
+
+def server_for(scenario: Scenario) -> int:
+    """A tickTime that lets the scenario's session timeout be granted (2 to 20 ticks) and
+    keeps expiry prompt: the server checks sessions once a tick."""
+    timeout_ms = int(scenario.session_timeout * 1000)
+    return max(50, min(2000, timeout_ms // 4))

@@ -1,0 +1,93 @@
+"""A scenario, as loaded and checked: sessions, steps and what each step expects."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Normalised away by `like` expectations: what differs from run to run.
+_LIKE_VARIABLE = [
+    (re.compile(r"\b0x[0-9a-f]+\b"), "0x…"),
+    (re.compile(r"\b[A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} [A-Z]{2,5} \d{4}\b"),
+     "<time>"),
+]
+
+
+def _normalise_variable(text: str) -> str:
+    for pattern, replacement in _LIKE_VARIABLE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _clean(text: str) -> str:
+    """Compare outputs line by line, ignoring trailing spaces and final newlines."""
+    return "\n".join(line.rstrip() for line in text.strip("\n").split("\n"))
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a step's output must be: `exact`, `match` (a regex), `contains`, or `like`.
+
+    `like` is the documentation's own text with zxids, session ids and times left free.
+    """
+
+    kind: str
+    text: str
+
+    def matches(self, actual: str) -> bool:
+        if self.kind == "exact":
+            return _clean(actual) == _clean(self.text)
+        if self.kind == "match":
+            return re.search(self.text, actual, re.MULTILINE) is not None
+        if self.kind == "contains":
+            return self.text in actual
+        if self.kind == "like":
+            return _normalise_variable(_clean(actual)) == _normalise_variable(_clean(self.text))
+        raise ValueError(self.kind)
+
+    def describe(self) -> str:
+        return self.text if self.kind == "exact" else f"({self.kind}) {self.text}"
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    name: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step.  `kind` is "type" (a line typed into `session`), "await", "note", or a
+    fault: "crash", "quit", "restart", "partition", "heal"."""
+
+    kind: str
+    line_no: int
+    session: str | None = None
+    text: str = ""
+    expect: Expectation | None = None
+    within: float | None = None
+
+    def summary(self) -> str:
+        if self.kind == "type":
+            return f"{self.session}: {self.text}"
+        if self.kind == "await":
+            return f"await {self.session}: {self.expect.text if self.expect else ''}"
+        if self.kind == "note":
+            return f"note: {self.text}"
+        return f"{self.kind}: {self.session}"
+
+
+@dataclass
+class Scenario:
+    path: str
+    title: str
+    about: str
+    session_timeout: float
+    sessions: list[SessionSpec]
+    steps: list[Step] = field(default_factory=list)
+
+    def label(self, name: str) -> str:
+        for spec in self.sessions:
+            if spec.name == name:
+                return spec.label
+        return name

@@ -1,0 +1,194 @@
+"""A real, local Apache ZooKeeper server: started on a free loopback port, stopped by its PID.
+
+Used by the tests, the benchmark and `zksh play` when no `-server` is given.  It runs the
+Debian package's jar with the machine's Java; nothing here emulates ZooKeeper.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ZOOKEEPER_JAR = Path("/usr/share/java/zookeeper.jar")
+ZOOKEEPER_CONF_DIR = Path("/etc/zookeeper/conf")
+ZKCLI = Path("/usr/share/zookeeper/bin/zkCli.sh")
+INSTALL_HINT = "install it with: apt-get install -y zookeeper (or run: make zookeeper)"
+
+
+class ZooKeeperUnavailable(RuntimeError):
+    """The local server cannot be started; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Installation:
+    java: str
+    jar: Path
+    conf_dir: Path
+
+    @property
+    def classpath(self) -> str:
+        return f"{self.conf_dir}:{self.jar}"
+
+
+def find_installation() -> Installation:
+    """Locate Java and the ZooKeeper jar, or explain what is missing."""
+    java = shutil.which("java")
+    if not ZOOKEEPER_JAR.exists():
+        raise ZooKeeperUnavailable(f"ZooKeeper is not installed ({ZOOKEEPER_JAR} is missing); "
+                                   + INSTALL_HINT)
+    if java is None:
+        raise ZooKeeperUnavailable("no 'java' on PATH; " + INSTALL_HINT)
+    return Installation(java=java, jar=ZOOKEEPER_JAR, conf_dir=ZOOKEEPER_CONF_DIR)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def four_letter_word(host: str, port: int, word: str, timeout: float = 1.0) -> str:
+    """Send a ZooKeeper four-letter command ("ruok", "mntr", ...) and return the reply."""
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock.sendall(word.encode())
+        chunks = []
+        while True:
+            data = sock.recv(4096)
+            if not data:
+                break
+            chunks.append(data)
+    return b"".join(chunks).decode(errors="replace")
+
+
+class LocalServer:
+    """One standalone ZooKeeper server with its own temporary data directory.
+
+    `tick_time_ms` bounds the session timeouts the server will grant (2 to 20 ticks), so a
+    short tick lets crash and expiry scenarios finish in about a second.
+    """
+
+    def __init__(self, tick_time_ms: int = 2000, port: int | None = None,
+                 start_timeout: float = 30.0) -> None:
+        self.tick_time_ms = tick_time_ms
+        self.port = port or free_port()
+        self.host = "127.0.0.1"
+        self.start_timeout = start_timeout
+        self._workdir: Path | None = None
+        self._process: subprocess.Popen | None = None
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    @property
+    def min_session_timeout_ms(self) -> int:
+        return 2 * self.tick_time_ms
+
+    @property
+    def max_session_timeout_ms(self) -> int:
+        return 20 * self.tick_time_ms
+
+    def _write_config(self, workdir: Path) -> Path:
+        data_dir = workdir / "data"
+        data_dir.mkdir(exist_ok=True)
+        config = workdir / "zoo.cfg"
+        config.write_text(
+            f"tickTime={self.tick_time_ms}\n"
+            f"dataDir={data_dir}\n"
+            f"clientPort={self.port}\n"
+            f"clientPortAddress={self.host}\n"
+            "admin.enableServer=false\n"
+            "4lw.commands.whitelist=*\n"
+            "extendedTypesEnabled=true\n"
+            "maxClientCnxns=0\n"
+        )
+        return config
+
+    def start(self) -> LocalServer:
+        """Start the server (its data survives restarts) and wait until it serves."""
+        install = find_installation()
+        if self._workdir is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix="zksh-zk-"))
+        config = self._write_config(self._workdir)
+        log = open(self._workdir / "server.log", "ab")
+        command = [
+            install.java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            "-Dzookeeper.extendedTypesEnabled=true",
+            f"-Dzookeeper.log.dir={self._workdir}",
+            "-Dzookeeper.root.logger=INFO,CONSOLE",
+            "-cp", install.classpath,
+            "org.apache.zookeeper.server.quorum.QuorumPeerMain", str(config),
+        ]
+        # A session of its own: Ctrl+C in the terminal must not reach the server's JVM first.
+        self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        self._wait_until_serving()
+        return self
+
+    def _wait_until_serving(self) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                raise ZooKeeperUnavailable(
+                    f"ZooKeeper exited during start-up (status {self._process.returncode}); "
+                    f"see {self._workdir}/server.log")
+            try:
+                if four_letter_word(self.host, self.port, "ruok") == "imok":
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise ZooKeeperUnavailable(f"ZooKeeper did not start within {self.start_timeout:.0f} s")
+
+    def stop(self) -> None:
+        """Stop the server process by its PID (the data directory stays for a restart)."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def cleanup(self) -> None:
+        """Stop the server and remove its data directory."""
+        self.stop()
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.cleanup()
+
+
+def zkcli_command(address: str, *args: str) -> list[str]:
+    """The command line of the real zkCli.sh, for differential tests and the benchmark."""
+    return [str(ZKCLI), "-server", address, *args]
+
+
+def zkcli_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("TZ", "UTC")
+    return env

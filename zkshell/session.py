@@ -1,0 +1,366 @@
+"""One ZooKeeper session as zkCli keeps it: a kazoo client, its zkCli state, and its events.
+
+Every event (watch notifications and connection changes) becomes a `SessionEvent` handed to
+the session's sink on kazoo's connection thread, in the order the server sent it; the front
+end decides where it is shown.  Requests go through `call`, which never waits forever: while
+the client is connecting, a request fails with ConnectionLoss as soon as a connection attempt
+fails, as zkCli's does.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kazoo.client import KazooClient
+from kazoo.protocol.states import KeeperState
+from kazoo.retry import KazooRetry
+
+from zkshell import zkprotocol
+from zkshell.errors import CONNECTION_LOSS, NotConnected, error_code
+
+# kazoo logs warnings on every reconnect; a shell must never show them.
+_kazoo_log = logging.getLogger("kazoo")
+_kazoo_log.addHandler(logging.NullHandler())
+_kazoo_log.propagate = False
+
+DEFAULT_SERVER = "localhost:2181"
+DEFAULT_TIMEOUT_MS = 30000
+
+# zkCli prints ZooKeeper.States names in its prompt.
+_STATE_NAMES = {
+    KeeperState.CONNECTING: "CONNECTING",
+    KeeperState.CONNECTED: "CONNECTED",
+    KeeperState.CONNECTED_RO: "CONNECTEDREADONLY",
+    KeeperState.AUTH_FAILED: "AUTH_FAILED",
+    KeeperState.CLOSED: "CLOSED",
+    KeeperState.EXPIRED_SESSION: "CLOSED",
+}
+_ALIVE = (KeeperState.CONNECTING, KeeperState.CONNECTED, KeeperState.CONNECTED_RO)
+_CONNECTED = (KeeperState.CONNECTED, KeeperState.CONNECTED_RO)
+
+
+@dataclass(frozen=True)
+class SessionEvent:
+    """One WatchedEvent, with zkCli's names: `state:SyncConnected type:NodeDeleted path:/x`."""
+
+    state: str
+    type: str
+    path: str | None
+
+
+EventSink = Callable[[SessionEvent], None]
+
+
+class RequestFailed(Exception):
+    """The server (or the connection) answered a request with a ZooKeeper error code."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _ignore_event(event: object) -> None:
+    """The watcher object kazoo needs in order to set a watch; events arrive via the hook."""
+
+
+class WatchBook:
+    """The one-time and persistent watches this session holds, kept to re-register them.
+
+    kazoo drops all watches on a disconnect; ZooKeeper's own clients re-send them
+    (SetWatches) when the session reconnects, and so do we, so no event is lost.
+    """
+
+    def __init__(self) -> None:
+        self.data: set[str] = set()
+        self.exist: set[str] = set()
+        self.child: set[str] = set()
+        self.persistent: set[str] = set()
+        self.recursive: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, kind: str, path: str) -> None:
+        with self._lock:
+            getattr(self, kind).add(path)
+
+    def fired(self, event_type: str, path: str) -> None:
+        with self._lock:
+            if event_type in ("NodeCreated", "NodeDataChanged", "DataWatchRemoved"):
+                self.data.discard(path)
+                self.exist.discard(path)
+            elif event_type == "NodeDeleted":
+                self.data.discard(path)
+                self.exist.discard(path)
+                self.child.discard(path)
+            elif event_type in ("NodeChildrenChanged", "ChildWatchRemoved"):
+                self.child.discard(path)
+            elif event_type == "PersistentWatchRemoved":
+                self.persistent.discard(path)
+                self.recursive.discard(path)
+
+    def snapshot(self) -> dict[str, tuple[str, ...]]:
+        with self._lock:
+            return {kind: tuple(sorted(getattr(self, kind)))
+                    for kind in ("data", "exist", "child", "persistent", "recursive")}
+
+    def count(self) -> int:
+        return sum(len(paths) for paths in self.snapshot().values())
+
+    def clear(self) -> None:
+        with self._lock:
+            for kind in ("data", "exist", "child", "persistent", "recursive"):
+                getattr(self, kind).clear()
+
+
+class Session:
+    """A zkCli-like session: `connect`, `close`, `call`, and a zkCli state for the prompt."""
+
+    def __init__(self, server: str = DEFAULT_SERVER, timeout_ms: int = DEFAULT_TIMEOUT_MS,
+                 read_only: bool = False, sink: EventSink | None = None) -> None:
+        self.server = server
+        self.timeout_ms = timeout_ms
+        self.read_only = read_only
+        self.sink: EventSink = sink or (lambda event: None)
+        self.watches = WatchBook()
+        self.client: KazooClient | None = None
+        self._changed = threading.Condition()
+        self._failed_attempts = 0
+        self._expired = False
+        self._closing = False
+
+    # ---- lifecycle -------------------------------------------------------------------
+    def connect(self, server: str | None = None) -> None:
+        """Start a new session (closing the current one first), without waiting for it."""
+        if self.client is not None:
+            self.close()
+        if server is not None:
+            self.server = server
+        self._expired = False
+        self._closing = False
+        self.watches.clear()
+        self.client = self._new_client()
+        self.client.start_async()
+
+    def _new_client(self) -> KazooClient:
+        client = KazooClient(
+            hosts=self.server,
+            timeout=self.timeout_ms / 1000.0,
+            read_only=self.read_only,
+            # Reconnect promptly after an outage, as zkCli does (it sleeps under 1 s).
+            connection_retry=KazooRetry(max_tries=-1, delay=0.1, backoff=1.5,
+                                        max_delay=1.0, max_jitter=0.2),
+            logger=_kazoo_log,
+        )
+        zkprotocol.install_event_hook(client, self._on_server_event)
+        original_callback = client._session_callback
+
+        def session_callback(state: KeeperState) -> None:
+            previous = client._state
+            original_callback(state)
+            self._on_state_change(client, previous, state)
+
+        client._session_callback = session_callback
+        connection = client._connection
+        original_attempt = connection._connect_attempt
+
+        def connect_attempt(*args, **kwargs):
+            try:
+                return original_attempt(*args, **kwargs)
+            finally:
+                with self._changed:
+                    self._failed_attempts += 1
+                    self._changed.notify_all()
+
+        connection._connect_attempt = connect_attempt
+        return client
+
+    def close(self) -> None:
+        """Close the session gracefully: the server removes its ephemerals at once."""
+        if self.client is None:
+            return
+        was_alive = self.alive
+        client, self.client = self.client, None
+        self._closing = True
+        try:
+            client.stop()
+        finally:
+            client.close()
+        self.watches.clear()
+        if was_alive:
+            self._emit("Closed", "None", None)
+        self._closing = False
+
+    def abandon(self, cut_connection: Callable[[], None]) -> None:
+        """Drop the client without closing the session, as when its process is killed.
+
+        `cut_connection` severs the network path first, so the close request kazoo sends
+        on stop never reaches the server and the session lingers until it expires.
+        """
+        client, self.client = self.client, None
+        if client is None:
+            return
+        self._closing = True  # a killed process prints nothing more
+        cut_connection()
+        client.stop()
+        client.close()
+
+    # ---- state -------------------------------------------------------------------------
+    @property
+    def state_name(self) -> str:
+        if self.client is None or self._expired:
+            return "CLOSED"
+        state = self.client.client_state
+        if state == KeeperState.CLOSED and not self.client._stopped.is_set():
+            return "CONNECTING"  # started, before kazoo's first connection attempt
+        return _STATE_NAMES.get(state, "NOT_CONNECTED")
+
+    @property
+    def alive(self) -> bool:
+        return self.state_name in ("CONNECTING", "CONNECTED", "CONNECTEDREADONLY")
+
+    @property
+    def session_id(self) -> int | None:
+        if self.client is None or not self.alive:
+            return None
+        return self.client.client_id[0] if self.client.client_id else None
+
+    @property
+    def chroot(self) -> str:
+        return self.client.chroot if self.client is not None else ""
+
+    def wait_connected(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not self._is_connected():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self.alive:
+                    return False
+                self._changed.wait(remaining)
+        return True
+
+    def _is_connected(self) -> bool:
+        return self.alive and self.client.client_state in _CONNECTED
+
+    # ---- events ------------------------------------------------------------------------
+    def _emit(self, state: str, event_type: str, path: str | None) -> None:
+        self.sink(SessionEvent(state, event_type, path))
+
+    def emit_local_event(self, state: str, event_type: str, path: str | None) -> None:
+        """An event the client itself raises (a removed watch), delivered like the others."""
+        self._emit(state, event_type, path)
+
+    def _on_server_event(self, event_type: int, keeper_state: int, path: str) -> None:
+        type_name = zkprotocol.EVENT_TYPE_NAMES.get(event_type, str(event_type))
+        self.watches.fired(type_name, path)
+        state_name = zkprotocol.KEEPER_STATE_NAMES.get(keeper_state, str(keeper_state))
+        self._emit(state_name, type_name, path)
+
+    def _on_state_change(self, client: KazooClient, previous: KeeperState,
+                         state: KeeperState) -> None:
+        with self._changed:
+            self._changed.notify_all()
+        if client is not self.client or self._closing or self._expired or previous == state:
+            return
+        if state in _CONNECTED:
+            reconnected = previous == KeeperState.CONNECTING and self._was_connected
+            self._was_connected = True
+            self._emit("ConnectedReadOnly" if state == KeeperState.CONNECTED_RO
+                       else "SyncConnected", "None", None)
+            if reconnected:
+                self._restore_watches(client)
+        elif state == KeeperState.CONNECTING and previous in _CONNECTED:
+            self._emit("Disconnected", "None", None)
+        elif state == KeeperState.EXPIRED_SESSION:
+            self._expired = True
+            self._emit("Expired", "None", None)
+            # zkCli's session ends here (CLOSED); kazoo would quietly start a new one.
+            threading.Thread(target=self._stop_expired, args=(client,), daemon=True).start()
+        elif state == KeeperState.AUTH_FAILED:
+            self._emit("AuthFailed", "None", None)
+
+    _was_connected = False
+
+    def _stop_expired(self, client: KazooClient) -> None:
+        client.stop()
+        client.close()
+
+    def _restore_watches(self, client: KazooClient) -> None:
+        book = self.watches.snapshot()
+        if not any(book.values()):
+            return
+        zkprotocol.set_watches_async(
+            client, client.last_zxid, data=book["data"], exist=book["exist"],
+            child=book["child"], persistent=book["persistent"],
+            persistent_recursive=book["recursive"])
+
+    # ---- requests ----------------------------------------------------------------------
+    def server_path(self, path: str) -> str:
+        chroot = self.chroot
+        if not chroot:
+            return path
+        return chroot if path == "/" else chroot + path
+
+    def client_path(self, path: str) -> str:
+        chroot = self.chroot
+        if chroot and path.startswith(chroot):
+            return path[len(chroot):] or "/"
+        return path
+
+    def call(self, request: object, submit: Callable | None = None) -> object:
+        """Send one request and wait for its answer; raise RequestFailed with the error code.
+
+        `submit` sends something other than a plain request (kazoo's add_auth, say) and
+        returns its async result.
+        """
+        client = self.client
+        if client is None or not self.alive:
+            raise NotConnected()
+        timeout = max(self.timeout_ms / 1000.0, 1.0) + 5.0
+        if not self._wait_for_connection(client, timeout):
+            raise RequestFailed(CONNECTION_LOSS)
+        if submit is None:
+            result = client.handler.async_result()
+            client._call(request, result)
+        else:
+            result = submit()
+        try:
+            return result.get(timeout=timeout)
+        except client.handler.timeout_exception:
+            self._unqueue(client, result)
+            raise RequestFailed(CONNECTION_LOSS) from None
+        except Exception as exc:  # kazoo reports ZooKeeper errors as exceptions with a code
+            code = error_code(exc)
+            if code is None:
+                if "Closed" in type(exc).__name__:
+                    raise NotConnected() from None
+                raise RequestFailed(CONNECTION_LOSS) from None
+            raise RequestFailed(code) from None
+
+    def _wait_for_connection(self, client: KazooClient, timeout: float) -> bool:
+        """Connected, or wait until connected; give up when a connection attempt fails."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            attempts = self._failed_attempts
+            while not self._is_connected():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._failed_attempts != attempts or not self.alive:
+                    return False
+                self._changed.wait(remaining)
+        return True
+
+    @staticmethod
+    def _unqueue(client: KazooClient, result: object) -> None:
+        """Withdraw a request that was never sent, so it cannot run after we gave up."""
+        for entry in list(client._queue):
+            if entry[1] is result:
+                try:
+                    client._queue.remove(entry)
+                except ValueError:
+                    pass
+
+    @property
+    def watcher(self) -> Callable:
+        return _ignore_event
