@@ -184,10 +184,7 @@ class Session:
         was_alive = self.alive
         client, self.client = self.client, None
         self._closing = True
-        try:
-            client.stop()
-        finally:
-            client.close()
+        _stop_client(client)
         self.watches.clear()
         if was_alive:
             self._emit("Closed", "None", None)
@@ -204,8 +201,7 @@ class Session:
             return
         self._closing = True  # a killed process prints nothing more
         cut_connection()
-        client.stop()
-        client.close()
+        _stop_client(client)
 
     # ---- state -------------------------------------------------------------------------
     @property
@@ -283,9 +279,9 @@ class Session:
 
     _was_connected = False
 
-    def _stop_expired(self, client: KazooClient) -> None:
-        client.stop()
-        client.close()
+    @staticmethod
+    def _stop_expired(client: KazooClient) -> None:
+        _stop_client(client)
 
     def _restore_watches(self, client: KazooClient) -> None:
         book = self.watches.snapshot()
@@ -364,3 +360,12 @@ class Session:
     @property
     def watcher(self) -> Callable:
         return _ignore_event
+
+
+def _stop_client(client: KazooClient) -> None:
+    """Stop and release a kazoo client; safe when another thread is stopping it too."""
+    client.stop()
+    try:
+        client.close()
+    except Exception:  # kazoo refuses to close while its other stop() is still running
+        pass

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import sys
+import threading
 from typing import TextIO
 
 from zkshell.player.runner import DONE, FAILED, PASSED, TIMED_OUT, Observer, StepResult
@@ -51,10 +52,12 @@ class PlainReport(Observer):
         self.stream = stream or sys.stdout
         self.transcript = transcript
         self.started = 0.0
+        self._lock = threading.Lock()
 
     def write(self, text: str) -> None:
-        self.stream.write(text)
-        self.stream.flush()
+        with self._lock:  # events arrive on kazoo's threads
+            self.stream.write(text)
+            self.stream.flush()
 
     def scenario_started(self, player) -> None:
         import time
@@ -67,8 +70,8 @@ class PlainReport(Observer):
 
     def entry_added(self, session, entry) -> None:
         if self.transcript and entry.kind != "state":
-            for line in entry.text.rstrip("\n").split("\n"):
-                self.write(f"{session.name:>10} | {line}\n")
+            lines = entry.text.rstrip("\n").split("\n")
+            self.write("".join(f"{session.name:>10} | {line}\n" for line in lines))
 
     def step_finished(self, player, index, result: StepResult) -> None:
         step = result.step
