@@ -1,0 +1,216 @@
+"""The shell against real servers: one-shot and script modes, failures, reconnects, expiry."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from kazoo.client import KazooClient
+
+from zkshell.player.proxy import FaultProxy
+from zkshell.server import LocalServer, free_port
+from zkshell.session import Session
+from zkshell.shell import Shell
+
+from .conftest import require_zookeeper, run_zksh
+
+
+class EventLog:
+    """Collects the WATCHER blocks a shell prints, and waits for one to arrive."""
+
+    def __init__(self) -> None:
+        self.blocks: list[str] = []
+        self._changed = threading.Condition()
+
+    def __call__(self, text: str) -> None:
+        with self._changed:
+            self.blocks.append(text)
+            self._changed.notify_all()
+
+    def wait_for(self, fragment: str, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not any(fragment in block for block in self.blocks):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+        return True
+
+
+def make_shell(address: str, timeout_ms: int = 4000) -> tuple[Shell, EventLog]:
+    events = EventLog()
+    shell = Shell(Session(address, timeout_ms), events)
+    shell.session.connect()
+    assert shell.session.wait_connected(10)
+    return shell, events
+
+
+@pytest.fixture
+def admin(zk_server: LocalServer):
+    client = KazooClient(hosts=zk_server.address)
+    client.start(timeout=10)
+    yield client
+    client.stop()
+    client.close()
+
+
+# ---- one-shot and script modes ---------------------------------------------------------
+
+def test_one_shot_prints_only_the_output(chroot_address):
+    assert run_zksh("-server", chroot_address, "create", "/a", "x").stderr == "Created /a\n"
+    result = run_zksh("-server", chroot_address, "ls", "/")
+    assert (result.stdout, result.stderr, result.returncode) == ("[a]\n", "", 0)
+
+
+def test_one_shot_arguments_are_not_unquoted_like_zkcli(chroot_address):
+    run_zksh("-server", chroot_address, "create", "/q", '""')
+    assert run_zksh("-server", chroot_address, "get", "/q").stdout == '""\n'
+
+
+def test_one_shot_exit_status_follows_zkcli(chroot_address):
+    missing = run_zksh("-server", chroot_address, "get", "/missing")
+    assert (missing.stderr, missing.returncode) == ("Node does not exist: /missing\n", 1)
+    unknown = run_zksh("-server", chroot_address, "frobnicate")
+    assert unknown.returncode == 127
+    assert unknown.stderr.endswith("Command not found: Command not found frobnicate\n")
+
+
+def test_script_mode_runs_each_line_and_exits_with_the_last_status(chroot_address):
+    script = 'create /w ""\nget /w\nls /\nget /nope\n'
+    result = run_zksh("-server", chroot_address, input=script)
+    assert result.stdout == "\n[w]\n"
+    assert result.stderr == "Created /w\nNode does not exist: /nope\n"
+    assert result.returncode == 1
+
+
+def test_dead_server_fails_fast_with_connection_loss_and_no_log_noise():
+    started = time.monotonic()
+    result = run_zksh("-server", f"127.0.0.1:{free_port()}", "ls", "/")
+    assert result.stderr == "KeeperErrorCode = ConnectionLoss for /\n"
+    assert result.returncode == 1
+    assert time.monotonic() - started < 10
+
+
+def test_bad_input_never_shows_a_traceback(chroot_address):
+    script = ("set -v abc /x y\ndelete -v abc /x\nredo abc\nls nope\nls /a/\nls //\n"
+              "create -t abc /t\nls -z /\nget\n\"\ncreate /x \"unterminated\n")
+    result = run_zksh("-server", chroot_address, input=script)
+    text = result.stdout + result.stderr
+    assert "Traceback" not in text
+    assert "-v argument must be an int value" in result.stderr
+    assert "Command index must be a number: abc" in result.stderr
+    assert "Path must start with / character" in result.stderr
+    assert "Path must not end with / character" in result.stderr
+    assert "Unrecognized option: -z\nls [-s] [-w] [-R] path\n" in result.stderr
+
+
+def test_binary_data_is_printed_like_zkcli(chroot_address, zk_server, admin):
+    admin.create(chroot_address[len(zk_server.address):] + "/bin", b"ok\xff\xfe!")
+    assert run_zksh("-server", chroot_address, "get", "/bin").stdout == "ok\ufffd\ufffd!\n"
+
+
+# ---- the session through failures ---------------------------------------------------
+
+def test_server_down_then_back_keeps_the_session_and_its_ephemerals():
+    require_zookeeper()
+    server = LocalServer(tick_time_ms=500).start()
+    try:
+        shell, events = make_shell(server.address, timeout_ms=10000)
+        shell.execute('create -e /eph ""')
+        shell.execute("get -w /eph")
+        server.stop()
+        assert events.wait_for("state:Disconnected type:None path:null")
+        down = shell.execute("ls /")
+        assert down.text() == "KeeperErrorCode = ConnectionLoss for /\n"
+        assert shell.session.alive
+        server.start()
+        assert events.wait_for("state:SyncConnected type:None path:null")
+        assert shell.execute("ls /").text() == "[eph, zookeeper]\n"
+        # The watch set before the outage was re-registered on reconnect: nothing is lost.
+        shell.execute("delete /eph")
+        assert events.wait_for("type:NodeDeleted path:/eph")
+        shell.session.close()
+    finally:
+        server.cleanup()
+
+
+def test_expired_session_is_reported_and_connect_starts_a_new_one(zk_server, admin):
+    proxy = FaultProxy(zk_server.host, zk_server.port)
+    try:
+        shell, events = make_shell(proxy.address, timeout_ms=800)
+        shell.execute('create -e /lost "x"')
+        proxy.partition()
+        assert events.wait_for("state:Disconnected type:None path:null")
+        deadline = time.monotonic() + 10
+        while admin.exists("/lost") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert admin.exists("/lost") is None  # the server expired the session
+        proxy.heal()
+        assert events.wait_for("state:Expired type:None path:null")
+        assert shell.session.state_name == "CLOSED"
+        assert shell.execute("ls /").text() == "Not connected\n"
+        shell.execute("connect")
+        assert events.wait_for("state:SyncConnected", timeout=10)
+        assert shell.session.wait_connected(10)
+        assert "zookeeper" in shell.execute("ls /").text()
+        shell.session.close()
+    finally:
+        proxy.close()
+
+
+def test_crash_leaves_ephemerals_until_expiry_and_quit_removes_them(zk_server, admin):
+    proxy = FaultProxy(zk_server.host, zk_server.port)
+    try:
+        crashed, _ = make_shell(proxy.address, timeout_ms=800)
+        crashed.execute('create -e /crashed ""')
+        crashed.session.abandon(proxy.crash)
+        assert admin.exists("/crashed") is not None  # still there: no close reached the server
+        deadline = time.monotonic() + 10
+        while admin.exists("/crashed") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert admin.exists("/crashed") is None
+        polite, events = make_shell(zk_server.address, timeout_ms=4000)
+        polite.execute('create -e /polite ""')
+        polite.execute("quit")
+        assert polite.quit_requested
+        assert events.wait_for("state:Closed type:None path:null")
+        assert admin.exists("/polite") is None  # gone at once
+    finally:
+        proxy.close()
+
+
+def test_persistent_recursive_watch_sees_the_whole_subtree(zk_server, admin):
+    shell, events = make_shell(zk_server.address)
+    try:
+        assert shell.execute("addWatch /pr").text() == ""
+        admin.create("/pr/a/b", b"1", makepath=True)
+        admin.set("/pr/a/b", b"2")
+        for fragment in ("type:NodeCreated path:/pr", "type:NodeCreated path:/pr/a/b",
+                         "type:NodeDataChanged path:/pr/a/b"):
+            assert events.wait_for(fragment), events.blocks
+        assert not any("NodeChildrenChanged" in block for block in events.blocks)
+        assert shell.execute("removewatches /pr").text() == ""
+        assert events.wait_for("type:PersistentWatchRemoved path:/pr")
+        missing = shell.execute("removewatches /pr")
+        assert missing.text() == "KeeperErrorCode = No such watcher for /pr\n"
+    finally:
+        shell.session.close()
+        admin.delete("/pr", recursive=True)
+
+
+def test_printwatches_off_hides_events_but_uses_the_watch(zk_server, admin):
+    shell, events = make_shell(zk_server.address)
+    try:
+        admin.create("/pw", b"")
+        shell.execute("get -w /pw")
+        shell.execute("printwatches off")
+        admin.set("/pw", b"x")
+        shell.execute("printwatches on")
+        admin.set("/pw", b"y")  # the one-time watch was used up by the first change
+        shell.execute("sync /pw")
+        assert not events.wait_for("path:/pw", timeout=0.5)
+    finally:
+        shell.session.close()
+        admin.delete("/pw")
