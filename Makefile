@@ -40,7 +40,7 @@ demo: install zookeeper
 	$(BIN)/zksh play scenarios/walkthrough.yaml
 
 bench: install zookeeper
-	TZ=UTC $(BIN)/python -m zkshell.bench
+	TZ=UTC $(BIN)/python benchmarks/bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

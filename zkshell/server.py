@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -65,6 +66,21 @@ def four_letter_word(host: str, port: int, word: str, timeout: float = 1.0) -> s
                 break
             chunks.append(data)
     return b"".join(chunks).decode(errors="replace")
+
+
+def session_handshake(host: str, port: int, timeout: float = 1.0) -> bool:
+    """Open a ZooKeeper session and close it again; True when the server accepts sessions."""
+    password = b"\0" * 16
+    connect = (struct.pack("!iqiq", 0, 0, 4000, 0) + struct.pack("!i", len(password))
+               + password + b"\0")
+    close_session = struct.pack("!ii", 1, -11)
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock.sendall(struct.pack("!i", len(connect)) + connect)
+        if len(sock.recv(4096)) < 4:
+            return False
+        sock.sendall(struct.pack("!i", len(close_session)) + close_session)
+        sock.recv(4096)
+    return True
 
 
 class LocalServer:
@@ -145,20 +161,21 @@ class LocalServer:
                     f"ZooKeeper exited during start-up (status {self._process.returncode}); "
                     f"see {self._workdir}/server.log")
             try:
-                if four_letter_word(self.host, self.port, "ruok") == "imok":
+                # "imok" comes before sessions are accepted: only a real handshake tells.
+                if session_handshake(self.host, self.port):
                     return
             except OSError:
                 pass
-            time.sleep(0.05)
+            time.sleep(0.02)
         self.stop()
         raise ZooKeeperUnavailable(f"ZooKeeper did not start within {self.start_timeout:.0f} s")
 
-    def stop(self) -> None:
+    def stop(self, kill: bool = False) -> None:
         """Stop the server process by its PID (the data directory stays for a restart)."""
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -170,8 +187,8 @@ class LocalServer:
         self.start()
 
     def cleanup(self) -> None:
-        """Stop the server and remove its data directory."""
-        self.stop()
+        """Stop the server and remove its data directory (nothing to shut down gently)."""
+        self.stop(kill=True)
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None

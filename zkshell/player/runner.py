@@ -233,6 +233,6 @@ class Player:
 
 def server_for(scenario: Scenario) -> int:
     """A tickTime that lets the scenario's session timeout be granted (2 to 20 ticks) and
-    keeps expiry prompt: the server checks sessions once a tick."""
+    keeps expiry prompt: the server expires sessions on tick boundaries."""
     timeout_ms = int(scenario.session_timeout * 1000)
-    return max(50, min(2000, timeout_ms // 4))
+    return max(50, min(2000, timeout_ms // 10))
