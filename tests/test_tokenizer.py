@@ -22,4 +22,8 @@ def test_zkcli_quirks_without_escapes():
 
 
 def test_blank_line_has_no_words():
-    assert split_line("   ") == []
+    assert split_line("") == []
+
+
+def test_a_line_of_spaces_is_one_word_of_a_space_as_in_zkcli():
+    assert split_line("   ") == [" "]

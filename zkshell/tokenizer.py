@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 
 _JAVA_SPACE = " \t\n\x0b\f\r"
+# `[^"']` may start a word with a space: a line of only spaces yields one word, " ".
 _TOKEN = re.compile(
-    rf"[{_JAVA_SPACE}]*([^\"'{_JAVA_SPACE}][^{_JAVA_SPACE}]*|\"[^\"]*\"|'[^']*')[{_JAVA_SPACE}]*"
+    rf"[{_JAVA_SPACE}]*([^\"'][^{_JAVA_SPACE}]*|\"[^\"]*\"|'[^']*')[{_JAVA_SPACE}]*"
 )
 _QUOTED = re.compile(r"^(['\"])(.*)(\1)$")
 

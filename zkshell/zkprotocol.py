@@ -147,6 +147,9 @@ class GetAllChildrenNumber(namedtuple("GetAllChildrenNumber", "path")):
 class WhoAmI(namedtuple("WhoAmI", "")):
     type = 107
 
+    def __bool__(self) -> bool:
+        return True  # kazoo only answers requests that are truthy, and this one has no fields
+
     def serialize(self) -> bytearray:
         return bytearray()
 

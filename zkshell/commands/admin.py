@@ -111,5 +111,6 @@ def _members_from_file(path: str) -> str:
         with open(path, encoding="utf-8") as config_file:
             lines = [line.strip() for line in config_file]
     except OSError as exc:
-        raise CliError(f"Error processing {path}{exc.strerror}") from None
+        # zkCli glues the file name to Java's FileNotFoundException message, as here.
+        raise CliError(f"Error processing {path}{path} ({exc.strerror})") from None
     return ",".join(line for line in lines if line.startswith("server."))
