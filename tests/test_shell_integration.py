@@ -28,10 +28,11 @@ class EventLog:
             self.blocks.append(text)
             self._changed.notify_all()
 
-    def wait_for(self, fragment: str, timeout: float = 10.0) -> bool:
+    def wait_for(self, fragment: str, timeout: float = 10.0, after: int = 0) -> bool:
+        """Wait for a block containing `fragment` among those after the first `after`."""
         deadline = time.monotonic() + timeout
         with self._changed:
-            while not any(fragment in block for block in self.blocks):
+            while not any(fragment in block for block in self.blocks[after:]):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
@@ -214,3 +215,26 @@ def test_printwatches_off_hides_events_but_uses_the_watch(zk_server, admin):
     finally:
         shell.session.close()
         admin.delete("/pw")
+
+
+def test_partition_healed_within_the_timeout_resumes_the_same_session(zk_server, admin):
+    proxy = FaultProxy(zk_server.host, zk_server.port)
+    try:
+        shell, events = make_shell(proxy.address, timeout_ms=4000)
+        session_id = shell.session.session_id
+        shell.execute('create -e /resumed ""')
+        shell.execute("ls -w /")
+        proxy.partition()
+        assert events.wait_for("state:Disconnected type:None path:null")
+        seen = len(events.blocks)
+        proxy.heal()
+        assert events.wait_for("state:SyncConnected type:None path:null", timeout=10, after=seen)
+        assert not any("Expired" in block for block in events.blocks)
+        assert shell.session.session_id == session_id
+        assert admin.exists("/resumed") is not None
+        admin.create("/after-heal")  # the child watch set before the partition still fires
+        assert events.wait_for("type:NodeChildrenChanged path:/")
+        shell.session.close()
+        admin.delete("/after-heal")
+    finally:
+        proxy.close()
