@@ -130,6 +130,7 @@ class Session:
         self._failed_attempts = 0
         self._expired = False
         self._closing = False
+        self._was_connected = False  # a later CONNECTED is a reconnect: restore the watches
 
     # ---- lifecycle -------------------------------------------------------------------
     def connect(self, server: str | None = None) -> None:
@@ -140,6 +141,7 @@ class Session:
             self.server = server
         self._expired = False
         self._closing = False
+        self._was_connected = False
         self.watches.clear()
         self.client = self._new_client()
         self.client.start_async()
@@ -273,15 +275,9 @@ class Session:
             self._expired = True
             self._emit("Expired", "None", None)
             # zkCli's session ends here (CLOSED); kazoo would quietly start a new one.
-            threading.Thread(target=self._stop_expired, args=(client,), daemon=True).start()
+            threading.Thread(target=_stop_client, args=(client,), daemon=True).start()
         elif state == KeeperState.AUTH_FAILED:
             self._emit("AuthFailed", "None", None)
-
-    _was_connected = False
-
-    @staticmethod
-    def _stop_expired(client: KazooClient) -> None:
-        _stop_client(client)
 
     def _restore_watches(self, client: KazooClient) -> None:
         book = self.watches.snapshot()
@@ -294,16 +290,10 @@ class Session:
 
     # ---- requests ----------------------------------------------------------------------
     def server_path(self, path: str) -> str:
-        chroot = self.chroot
-        if not chroot:
-            return path
-        return chroot if path == "/" else chroot + path
+        return zkprotocol.chrooted(self.client, path) if self.client else path
 
     def client_path(self, path: str) -> str:
-        chroot = self.chroot
-        if chroot and path.startswith(chroot):
-            return path[len(chroot):] or "/"
-        return path
+        return zkprotocol.unchrooted(self.client, path) if self.client else path
 
     def call(self, request: object, submit: Callable | None = None) -> object:
         """Send one request and wait for its answer; raise RequestFailed with the error code.

@@ -179,14 +179,15 @@ class SetWatches2(namedtuple("SetWatches2", "relative_zxid data exist child pers
         return None
 
 
-def _chrooted(client, path: str) -> str:
+def chrooted(client, path: str) -> str:
+    """The server's path for a client path: kazoo's chroot prefixed, as its own calls do."""
     chroot = client.chroot or ""
     if not chroot:
         return path
     return chroot if path == "/" else chroot + path
 
 
-def _unchrooted(client, path: str) -> str:
+def unchrooted(client, path: str) -> str:
     chroot = client.chroot or ""
     if chroot and path.startswith(chroot):
         return path[len(chroot):] or "/"
@@ -200,29 +201,29 @@ def _submit(client, request):
 
 
 def add_watch_async(client, path: str, mode: int):
-    return _submit(client, AddWatch(_chrooted(client, path), mode))
+    return _submit(client, AddWatch(chrooted(client, path), mode))
 
 
 def check_watches_async(client, path: str, watcher_type: int):
-    return _submit(client, CheckWatches(_chrooted(client, path), watcher_type))
+    return _submit(client, CheckWatches(chrooted(client, path), watcher_type))
 
 
 def remove_watches_async(client, path: str, watcher_type: int):
-    return _submit(client, RemoveWatches(_chrooted(client, path), watcher_type))
+    return _submit(client, RemoveWatches(chrooted(client, path), watcher_type))
 
 
 def get_all_children_number_async(client, path: str):
-    return _submit(client, GetAllChildrenNumber(_chrooted(client, path)))
+    return _submit(client, GetAllChildrenNumber(chrooted(client, path)))
 
 
 def get_ephemerals_async(client, prefix: str):
     """Ephemerals of this session whose path starts with `prefix` (a string prefix)."""
     result = client.handler.async_result()
-    inner = _submit(client, GetEphemerals(_chrooted(client, prefix)))
+    inner = _submit(client, GetEphemerals(chrooted(client, prefix)))
 
     def unchroot(answer) -> None:
         try:
-            result.set([_unchrooted(client, p) for p in answer.get()])
+            result.set([unchrooted(client, p) for p in answer.get()])
         except Exception as exc:  # hand ZooKeeper's error to the caller unchanged
             result.set_exception(exc)
 
@@ -239,7 +240,7 @@ def set_watches_async(client, relative_zxid: int, data: Iterable[str] = (),
                       persistent: Iterable[str] = (),
                       persistent_recursive: Iterable[str] = ()):
     def chroot_all(paths: Iterable[str]) -> list[str]:
-        return [_chrooted(client, p) for p in paths]
+        return [chrooted(client, p) for p in paths]
 
     return _submit(client, SetWatches2(relative_zxid, chroot_all(data), chroot_all(exist),
                                        chroot_all(child), chroot_all(persistent),
@@ -259,7 +260,7 @@ def install_event_hook(client, on_event: Callable[[int, int, str], None]) -> Non
     def read_watch_event(buffer, offset):
         try:
             watch, _ = Watch.deserialize(buffer, offset)
-            on_event(watch.type, watch.state, _unchrooted(client, watch.path))
+            on_event(watch.type, watch.state, unchrooted(client, watch.path))
         except Exception:  # never break kazoo's connection thread
             log.debug("event hook failed", exc_info=True)
         if watch_type_known(buffer, offset):
