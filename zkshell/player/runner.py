@@ -47,6 +47,9 @@ class Observer:
     def step_started(self, player: Player, index: int, step: Step) -> None: ...
     def step_finished(self, player: Player, index: int, result: StepResult) -> None: ...
     def entry_added(self, session: PlayedSession, entry: LogEntry) -> None: ...
+    # Every step has run (or play was stopped); the sessions are about to be closed, so what
+    # the windows show from here on is the player's doing, not the scenario's.
+    def closing(self, player: Player) -> None: ...
     def scenario_finished(self, player: Player, results: list[StepResult]) -> None: ...
 
 
@@ -180,18 +183,22 @@ class Player:
 
     def run(self, pause_before_step=None) -> list[StepResult]:
         """Play every step; `pause_before_step(index, step)` lets a view pace the demo."""
-        self.start_sessions()
-        self.observer.scenario_started(self)
         try:
+            # Inside the try: an interrupt while connecting still closes what was opened.
+            self.start_sessions()
+            self.observer.scenario_started(self)
             for index, step in enumerate(self.scenario.steps):
                 if self.stopped:
                     break
                 if pause_before_step is not None:
                     pause_before_step(index, step)
+                    if self.stopped:  # the pause is where a person asks to stop
+                        break
                 self.observer.step_started(self, index, step)
                 result = self.run_step(step)
                 self.results.append(result)
                 self.observer.step_finished(self, index, result)
+            self.observer.closing(self)
         finally:
             self.close()
         self.observer.scenario_finished(self, self.results)
