@@ -1,0 +1,203 @@
+"""The teaching view: panes, labels, captions and states, rendered on a fixed-size console."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+
+from zkshell.player.loader import load_scenario
+from zkshell.player.observers import Fanout
+from zkshell.player.panes import Board, Pane, Picture
+from zkshell.player.runner import PASSED, LogEntry, Player, server_for
+from zkshell.player.view import TeachingView, grid_shape, pane_text
+from zkshell.server import LocalServer
+
+from .conftest import require_zookeeper
+
+WIDTH, HEIGHT = 120, 40
+WIDE = 200
+
+
+def render(picture: Picture, width: int = WIDTH, height: int = HEIGHT, fit: bool = False):
+    """The view as text, and the console (to look at styles)."""
+    console = Console(file=io.StringIO(), width=width, height=height, record=True,
+                      force_terminal=True, color_system="truecolor")
+    console.print(TeachingView(picture, fit=fit))
+    return console.export_text(clear=False), console
+
+
+def picture(panes, caption="A caption", status="1/3: m1: ls /") -> Picture:
+    return Picture(title="A title", caption=caption, captions=(caption,), panes=tuple(panes),
+                   progress="step 1/3 · 1 passed · 0 failed", status=status)
+
+
+def pane(name, entries=(), state="connected", prompt="[zk: 127.0.0.1:2181(CONNECTED) 1] ",
+         label=None, typing="") -> Pane:
+    return Pane(name, label or name, tuple(entries), state, prompt, typing)
+
+
+# ---- layout, without a server ------------------------------------------------------------
+@pytest.mark.parametrize("count, width, shape", [
+    (1, 120, (1, 1)), (2, 120, (2, 1)), (3, 120, (3, 1)), (4, 120, (2, 2)),
+    (5, 120, (3, 2)), (4, 80, (2, 2)), (3, 60, (1, 3)), (2, 30, (1, 2)),
+])
+def test_panes_sit_side_by_side_and_wrap_into_balanced_rows(count, width, shape):
+    assert grid_shape(count, width) == shape
+
+
+def test_the_view_fills_the_console_with_a_title_panes_a_caption_and_a_status():
+    text, _ = render(picture([pane("m1", label="Process 1 — m1.example.com"),
+                              pane("m2", label="Process 2", state="crashed", prompt=None)]))
+    lines = text.rstrip("\n").split("\n")
+    assert len(lines) == HEIGHT
+    assert lines[0].startswith("A title") and lines[0].endswith("step 1/3 · 1 passed · 0 failed")
+    assert "Process 1 — m1.example.com" in lines[1] and "Process 2" in lines[1]
+    assert lines[-2].strip() == "A caption"
+    assert lines[-1].startswith("1/3: m1: ls /")
+    border = lines[-3]
+    assert border.index(" connected ") < border.index(" crashed ")
+
+
+def test_a_pane_shows_the_most_recent_lines_that_fit():
+    entries = [LogEntry("output", f"line {n}\n") for n in range(100)]
+    text, _ = render(picture([pane("m1", entries)]), height=20)
+    assert "line 99" in text and "line 86" in text
+    assert "line 84" not in text
+    assert "[zk: 127.0.0.1:2181(CONNECTED) 1]" in text.rstrip("\n").split("\n")[-4]
+
+
+def test_long_lines_wrap_inside_their_pane_instead_of_being_cut():
+    entries = [LogEntry("command", "[zk: 127.0.0.1:2181(CONNECTED) 0] create /a/very/long/"
+                        "path/indeed \"with data that does not fit one line of the pane\"")]
+    text, _ = render(picture([pane("m1", entries), pane("m2"), pane("m3")]))
+    assert 'of the pane"' in text  # the end of the line, on a line of its own
+
+
+def test_watcher_blocks_are_set_apart_by_their_style():
+    event = LogEntry("event", "\nWATCHER::\n\nWatchedEvent state:SyncConnected "
+                     "type:NodeDeleted path:/master\n")
+    text = pane_text(pane("m2", [LogEntry("output", "m1.example.com\n"), event]))
+    styles = {text.plain[span.start:span.end]: str(span.style) for span in text.spans}
+    assert "magenta" in styles["WATCHER::"]
+    assert "magenta" in styles[
+        "WatchedEvent state:SyncConnected type:NodeDeleted path:/master"]
+    assert "m1.example.com" not in styles
+
+
+def test_what_is_being_typed_follows_the_prompt_with_a_cursor():
+    text, _ = render(picture([pane("m1", typing="create -e /mas")]))
+    assert "[zk: 127.0.0.1:2181(CONNECTED) 1] create -e /mas" in text
+
+
+def test_too_many_sessions_for_the_width_wrap_into_rows():
+    names = [f"worker{n}" for n in range(5)]
+    text, _ = render(picture([pane(name) for name in names]))
+    rows = [next(i for i, line in enumerate(text.split("\n")) if name in line)
+            for name in names]
+    assert rows[0] == rows[1] == rows[2] < rows[3] == rows[4]
+
+
+def test_a_picture_for_documents_is_only_as_tall_as_its_content():
+    text, _ = render(picture([pane("m1", [LogEntry("output", "one\n")])]), fit=True)
+    assert len(text.rstrip("\n").split("\n")) < 10
+
+
+# ---- after a real run ----------------------------------------------------------------------
+SCENARIO = """\
+title: Teaching view test
+about: Two processes and a watch.
+session_timeout: 600ms
+sessions:
+  m1: Process 1 — m1.example.com
+  m2: Process 2 — m2.example.com
+  w: Worker
+steps:
+  - note: "Process 1 takes the lock"
+  - m1: create -e /lock "m1"
+    expect: Created /lock
+  - m2: stat -w /lock
+    expect: {contains: 'dataLength = 2'}
+  - note: "Process 1 dies; Process 2 hears of it through its watch"
+  - crash: m1
+  - await: {m2: "type:NodeDeleted path:/lock", within: 10s}
+  - w: create -e /worker "w"
+    expect: Created /worker
+  - m2: stat -w /worker
+    expect: {contains: 'dataLength = 1'}
+  - note: "The worker is cut off; past the session timeout its session expires"
+  - partition: w
+  - await: {m2: "type:NodeDeleted path:/worker", within: 10s}
+  - heal: w
+  - await: {w: "state:Expired", within: 10s}
+  - restart: m1
+  - note: "The end"
+"""
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory):
+    """One real run of SCENARIO, on a server of its own, looked at by several tests."""
+    require_zookeeper()
+    path = tmp_path_factory.mktemp("view") / "view.yaml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    scenario = load_scenario(str(path))
+    board = Board(scenario)
+    server = LocalServer(tick_time_ms=server_for(scenario))
+    server.start()
+    try:
+        results = Player(scenario, server.address, Fanout(board)).run()
+    finally:
+        server.cleanup()
+    return scenario, board, results, server
+
+
+def test_after_a_real_run_every_pane_shows_its_session(played):
+    scenario, board, results, server = played
+    assert [r.status for r in results] == [r.status for r in results if r.status == PASSED
+                                           or r.step.kind not in ("type", "await")]
+    text, _ = render(board.picture(), width=WIDE)  # wide enough for a prompt and command
+    port = server.address.rpartition(":")[2]
+    assert "Process 1 — m1.example.com" in text
+    assert "Process 2 — m2.example.com" in text
+    assert "Worker" in text
+    assert f'[zk: 127.0.0.1:{port}(CONNECTED) 0] create -e /lock "m1"' in text
+    assert "Created /lock" in text
+    assert "WatchedEvent state:SyncConnected type:NodeDeleted path:/lock" in text
+    assert "WatchedEvent state:Expired type:None path:null" in text
+    assert "── crashed ──" in text and "── restarted ──" in text
+    assert "── partitioned ──" in text and "── healed ──" in text
+    assert "step 15/15 · 7 passed · 0 failed" in text.split("\n")[0]
+
+
+def test_after_a_real_run_each_pane_shows_its_state_as_the_last_step_left_it(played):
+    _scenario, board, _results, _server = played
+    states = {p.name: p.state for p in board.picture().panes}
+    # Frozen before the player closed the sessions: not "closed".
+    assert states == {"m1": "connected · restarted", "m2": "connected", "w": "expired"}
+    text, _ = render(board.picture())
+    bottom = next(line for line in text.split("\n") if "╰" in line)
+    assert " connected · restarted " in bottom and " expired " in bottom
+    # The Closed events of the player's own closing are not part of the picture.
+    assert "state:Closed" not in text
+
+
+def test_after_a_real_run_the_caption_is_the_last_note_and_the_status_the_summary(played):
+    _scenario, board, _results, _server = played
+    text, _ = render(board.picture())
+    lines = text.rstrip("\n").split("\n")
+    assert lines[-2].strip() == "The end"
+    assert lines[-1].startswith("15 steps, 7 checks: 7 passed, 0 failed, 0 timed out")
+
+
+def test_the_pane_of_a_crashed_process_has_no_prompt(tmp_path, fresh_server):
+    path = tmp_path / "crash.yaml"
+    path.write_text("sessions: {m1: Process 1, m2: Process 2}\nsteps:\n"
+                    "  - m1: ls /\n  - crash: m1\n", encoding="utf-8")
+    scenario = load_scenario(str(path))
+    board = Board(scenario)
+    Player(scenario, fresh_server.address, board).run()
+    panes = {p.name: p for p in board.picture().panes}
+    assert panes["m1"].state == "crashed" and panes["m1"].prompt is None
+    assert panes["m2"].state == "connected" and panes["m2"].prompt.endswith("0] ")

@@ -1,0 +1,214 @@
+"""What the teaching view shows, as plain data: one pane per session, a caption, a status.
+
+`Board` is an `Observer`: it keeps every session's log entries (its own copy, so what it shows
+can be frozen when the player starts closing the sessions), what is being typed, and how the
+steps went.  `Board.picture()` is a consistent snapshot that the rich renderer (view.py) and
+the exports draw from; nothing here imports rich.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from zkshell.player.runner import DONE, FAILED, PASSED, TIMED_OUT, LogEntry, Observer, StepResult
+from zkshell.player.scenario import Scenario, Step
+
+# Player states worth keeping next to the session's own state: a restarted process is a new
+# process, a healed one is the same session after a partition.
+_REMEMBERED = ("restarted", "healed")
+_LIVE = ("connected", "connectedreadonly", "connecting")
+
+
+@dataclass(frozen=True)
+class Pane:
+    """One session's window: its log, state, and the line at the bottom."""
+
+    name: str
+    label: str
+    entries: tuple[LogEntry, ...]
+    state: str
+    prompt: str | None  # the idle prompt; None while a command runs or no process runs
+    typing: str = ""
+
+
+@dataclass(frozen=True)
+class Picture:
+    """Everything the view draws at one moment."""
+
+    title: str
+    caption: str
+    captions: tuple[str, ...]  # every caption of the run, so the view can reserve room once
+    panes: tuple[Pane, ...]
+    progress: str
+    status: str
+    waiting: bool = False
+    failed: bool = False
+    finished: bool = False
+    stopped: bool = False  # finished before the last step (a person pressed q)
+
+
+def transcript_text(entries: tuple[LogEntry, ...] | list[LogEntry]) -> str:
+    """What a zkCli window showed: prompt and typed line, outputs, WATCHER blocks, in order.
+
+    A typed line ends where the user pressed Enter, so every entry ends a line.
+    """
+    return "".join(entry.text if entry.text.endswith("\n") else entry.text + "\n"
+                   for entry in entries if entry.kind != "state")
+
+
+class Board(Observer):
+    def __init__(self, scenario: Scenario, stepping: bool = False) -> None:
+        self.scenario = scenario
+        self.stepping = stepping
+        self.player = None
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
+        self._entries: dict[str, list[LogEntry]] = {s.name: [] for s in scenario.sessions}
+        self._typing: dict[str, str] = {}
+        self._busy: set[str] = set()
+        self._frozen: tuple[Pane, ...] | None = None
+        self._caption = scenario.about
+        self._current: int | None = None
+        self._waiting_for: int | None = None
+        self._results: list[StepResult] = []
+        self._failed = False
+        self._finished = False
+
+    # ---- listeners (the live view redraws) ---------------------------------------------
+    def on_change(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._listeners:  # outside the lock: a listener reads the board
+            listener()
+
+    # ---- Observer ----------------------------------------------------------------------
+    def scenario_started(self, player) -> None:
+        self.player = player
+        self._changed()
+
+    def step_started(self, player, index: int, step: Step) -> None:
+        with self._lock:
+            self._current = index
+            self._waiting_for = None
+            if step.kind == "note":
+                self._caption = step.text
+        self._changed()
+
+    def entry_added(self, session, entry: LogEntry) -> None:
+        # Arrives on kazoo's threads too; `session.shell` may not exist yet while connecting.
+        with self._lock:
+            if self._frozen is not None:
+                return
+            self._entries.setdefault(session.name, []).append(entry)
+            if entry.kind == "command":  # Enter was pressed: the typed line became the log's
+                self._typing.pop(session.name, None)
+                self._busy.add(session.name)
+        self._changed()
+
+    def step_finished(self, player, index: int, result: StepResult) -> None:
+        with self._lock:
+            self._results.append(result)
+            self._busy.discard(result.step.session or "")
+            self._failed |= result.status in (FAILED, TIMED_OUT)
+        self._changed()
+
+    def closing(self, player) -> None:
+        panes = self._panes()
+        with self._lock:
+            self._frozen = panes
+        self._changed()
+
+    def scenario_finished(self, player, results) -> None:
+        with self._lock:
+            self._finished = True
+        self._changed()
+
+    # ---- pacing ------------------------------------------------------------------------
+    def set_typing(self, session: str, text: str) -> None:
+        with self._lock:
+            self._typing[session] = text
+        self._changed()
+
+    def set_waiting(self, index: int | None) -> None:
+        """The player waits for a key before step `index` (None: it no longer waits)."""
+        with self._lock:
+            self._waiting_for = index
+        self._changed()
+
+    # ---- snapshots ---------------------------------------------------------------------
+    def entries(self, name: str) -> tuple[LogEntry, ...]:
+        with self._lock:
+            return tuple(self._entries.get(name, ()))
+
+    def picture(self) -> Picture:
+        panes = self._frozen if self._frozen is not None else self._panes()
+        with self._lock:
+            progress, status = self._progress(), self._status()
+            return Picture(
+                title=self.scenario.title, caption=self._caption,
+                captions=tuple(c for c in (self.scenario.about, *self._notes()) if c),
+                panes=panes, progress=progress, status=status,
+                waiting=self._waiting_for is not None, failed=self._failed,
+                finished=self._finished,
+                stopped=self._finished and len(self._results) < len(self.scenario.steps))
+
+    def _notes(self) -> list[str]:
+        return [step.text for step in self.scenario.steps if step.kind == "note"]
+
+    def _panes(self) -> tuple[Pane, ...]:
+        played_sessions = self.player.sessions if self.player is not None else {}
+        panes = []
+        for spec in self.scenario.sessions:
+            played = played_sessions.get(spec.name)
+            with self._lock:
+                entries = tuple(self._entries.get(spec.name, ()))
+                typing = self._typing.get(spec.name, "")
+                busy = spec.name in self._busy
+            state, prompt = "starting", None
+            if played is not None and hasattr(played, "shell"):
+                state = _state_label(played)
+                if played.running and not busy:
+                    prompt = played.shell.prompt()
+            panes.append(Pane(spec.name, spec.label, entries, state, prompt, typing))
+        return tuple(panes)
+
+    def _progress(self) -> str:
+        total = len(self.scenario.steps)
+        done = len(self._results)
+        passed = sum(r.status == PASSED for r in self._results)
+        failed = sum(r.status in (FAILED, TIMED_OUT) for r in self._results)
+        return f"step {done}/{total} · {passed} passed · {failed} failed"
+
+    def _status(self) -> str:
+        steps = self.scenario.steps
+        if self._waiting_for is not None:
+            index = self._waiting_for
+            return (f"next {index + 1}/{len(steps)}: {steps[index].summary()}   "
+                    "[Enter] run it  [c] continue to the end  [q] quit")
+        if self._finished:
+            return self._outcome()
+        if self._current is None:
+            return "connecting the sessions…"
+        step = steps[self._current]
+        return f"{self._current + 1}/{len(steps)}: {step.summary()}"
+
+    def _outcome(self) -> str:
+        results = self._results
+        checked = [r for r in results if r.status != DONE]
+        passed = sum(r.status == PASSED for r in results)
+        failed = sum(r.status == FAILED for r in results)
+        timed_out = sum(r.status == TIMED_OUT for r in results)
+        stopped = ("" if len(results) == len(self.scenario.steps)
+                   else f" (stopped after {len(results)} of {len(self.scenario.steps)})")
+        return (f"{len(results)} steps, {len(checked)} checks: {passed} passed, {failed} failed, "
+                f"{timed_out} timed out{stopped}")
+
+
+def _state_label(played) -> str:
+    state = played.session_state()
+    if played.state in _REMEMBERED and state in _LIVE:
+        return f"{state} · {played.state}"
+    return state
