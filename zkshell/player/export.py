@@ -1,0 +1,53 @@
+"""Exports of a finished run: one transcript per session, and a picture of the final view.
+
+Transcripts are plain text (what each zkCli window showed, no colour codes).  Pictures are
+the final multi-pane view recorded by rich and exported as SVG or HTML; rich is imported
+only when a picture is asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from zkshell.player.panes import Board, transcript_text
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def transcript_name(session: str) -> str:
+    """A file name for a session: its name, with anything a file system dislikes replaced."""
+    return _UNSAFE.sub("_", session).lstrip(".") + ".txt"
+
+
+def write_transcripts(board: Board, directory: str) -> list[str]:
+    """One `<session>.txt` per session in `directory` (created if need be); the paths."""
+    os.makedirs(directory, exist_ok=True)
+    paths = []
+    for spec in board.scenario.sessions:
+        path = os.path.join(directory, transcript_name(spec.name))
+        with open(path, "w", encoding="utf-8") as transcript:
+            transcript.write(transcript_text(board.entries(spec.name)))
+        paths.append(path)
+    return paths
+
+
+def render_picture(board: Board, width: int, height: int, kind: str) -> str:
+    """The board's final view as an SVG or HTML document, panes as tall as their content."""
+    import io
+
+    from rich.console import Console
+
+    from zkshell.player.view import TeachingView
+
+    console = Console(file=io.StringIO(), record=True, width=width, height=height,
+                      force_terminal=True, color_system="truecolor", legacy_windows=False)
+    console.print(TeachingView(board.picture(), fit=True))
+    if kind == "svg":
+        return console.export_svg(title=board.scenario.title)
+    return console.export_html()
+
+
+def write_picture(board: Board, path: str, width: int, height: int, kind: str = "svg") -> None:
+    with open(path, "w", encoding="utf-8") as picture:
+        picture.write(render_picture(board, width, height, kind))

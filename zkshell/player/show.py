@@ -1,0 +1,154 @@
+"""How one scenario is shown: the live teaching view or the plain report, paced, exported.
+
+The live view is for a person at a terminal; anything else (a pipe, a file, --check, the
+interleaved --transcript-lines) gets the plain report.  Exports work with either, since they
+draw from the same `Board`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import TextIO
+
+from zkshell.player.observers import Fanout
+from zkshell.player.runner import FAILED, TIMED_OUT, Player, StepResult
+from zkshell.player.scenario import Scenario, Step
+
+DEFAULT_SIZE = (120, 40)
+
+
+@dataclass
+class ShowOptions:
+    live: bool = False
+    transcript_lines: bool = False
+    step: bool = False
+    delay: float = 0.0
+    typing: bool = False
+    transcript: str | None = None
+    svg: str | None = None
+    html: str | None = None
+    cast: str | None = None
+    size: tuple[int, int] = DEFAULT_SIZE
+
+    @property
+    def exports(self) -> bool:
+        return any((self.transcript, self.svg, self.html, self.cast))
+
+
+def export_path(path: str, scenario: Scenario, several: bool) -> str:
+    """With several scenarios in one run, each export gets the scenario's name."""
+    if not several:
+        return path
+    stem = os.path.splitext(os.path.basename(scenario.path))[0]
+    root, ext = os.path.splitext(path)
+    return f"{root}-{stem}{ext}"
+
+
+def show(scenario: Scenario, address: str, options: ShowOptions, several: bool = False,
+         out: TextIO | None = None) -> list[StepResult]:
+    """Play `scenario` against `address` as the options say; the results of the steps run."""
+    out = out or sys.stdout
+    board = live = cast = None
+    if options.live or options.exports:
+        from zkshell.player.panes import Board
+
+        board = Board(scenario, stepping=options.step)
+    terminal = None
+    size = options.size
+    if options.live:
+        from rich.console import Console
+
+        from zkshell.player.live import terminal_view_size
+
+        terminal = Console(file=out, force_terminal=True)
+        size = terminal_view_size(terminal)
+    if options.cast:
+        from zkshell.player.cast import CastRecorder
+
+        cast = CastRecorder(*size, title=scenario.title,
+                            idle_time_limit=2.0 if options.step else None)
+    if terminal is not None or cast is not None:
+        from zkshell.player.live import LiveView
+
+        live = LiveView(board, terminal, cast, size)
+    report = None
+    if not options.live:
+        from zkshell.player.report import PlainReport
+
+        report = PlainReport(out, transcript=options.transcript_lines)
+    typist = None
+    if options.typing and board is not None:
+        from zkshell.player.pacing import Typist
+
+        typist = Typist(board)
+    # The cast marks a step before the typist starts typing it.
+    player = Player(scenario, address, Fanout(board, cast, typist, report))
+    with ExitStack() as stack:
+        pacer = _pacer(player, options, board, stack)
+        if live is not None:
+            stack.enter_context(live)
+        started = time.monotonic()
+        results = player.run(pause_before_step=pacer)
+    if options.live:
+        _outcome(player, results, time.monotonic() - started, out)
+    if len(results) < len(scenario.steps):
+        out.write(f"stopped after {len(results)} of {len(scenario.steps)} steps\n")
+    _export(board, cast, options, scenario, several, size)
+    return results
+
+
+def _pacer(player: Player, options: ShowOptions, board, stack: ExitStack):
+    from zkshell.player.pacing import KeyReader, Pacer
+
+    keys = None
+    if options.step or options.live:
+        # In the live view keys must not echo over the panes, even without --step.
+        keys = stack.enter_context(KeyReader())
+    hint = None if options.live else _plain_hint(player.scenario)
+    return Pacer(stop=lambda: setattr(player, "stopped", True),
+                 keys=keys if options.step else None, delay=options.delay,
+                 board=board, hint=hint)
+
+
+def _plain_hint(scenario: Scenario):
+    def hint(index: int, step: Step) -> None:
+        sys.stderr.write(f"next {index + 1}/{len(scenario.steps)}: {step.summary()}   "
+                         "[Enter] run it  [c] continue to the end  [q] quit\n")
+        sys.stderr.flush()
+    return hint
+
+
+def _outcome(player: Player, results: list[StepResult], elapsed: float, out: TextIO) -> None:
+    """Below the final view: what failed, in full, and the plain report's summary line."""
+    from zkshell.player.report import failure_report, summary_line
+
+    for result in results:
+        if result.status in (FAILED, TIMED_OUT):
+            played = player.sessions.get(result.step.session or "")
+            out.write(failure_report(player.scenario.path, result,
+                                     played.recent() if played else ""))
+    out.write(summary_line(results, elapsed) + "\n")
+    out.flush()
+
+
+def _export(board, cast, options: ShowOptions, scenario: Scenario, several: bool,
+            size: tuple[int, int]) -> None:
+    if options.transcript:
+        from zkshell.player.export import write_transcripts
+
+        directory = options.transcript
+        if several:
+            directory = os.path.join(directory, os.path.splitext(
+                os.path.basename(scenario.path))[0])
+        write_transcripts(board, directory)
+    for kind, path in (("svg", options.svg), ("html", options.html)):
+        if path:
+            from zkshell.player.export import write_picture
+
+            write_picture(board, export_path(path, scenario, several), *size, kind=kind)
+    if cast is not None and options.cast:
+        cast.save(export_path(options.cast, scenario, several))
