@@ -6,9 +6,14 @@ import argparse
 import os
 import re
 import sys
+from typing import TYPE_CHECKING
 
 from zkshell.player.loader import ScenarioError, load_scenario
 from zkshell.player.runner import FAILED, TIMED_OUT, server_for
+
+if TYPE_CHECKING:  # the show module is imported only when a scenario is played
+    from zkshell.player.scenario import Scenario
+    from zkshell.player.show import ShowOptions
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 LIVE_DELAY = 0.8  # seconds between steps in the live view, to read what a step printed
@@ -71,7 +76,7 @@ def _live_wanted(args: argparse.Namespace) -> bool:
             and os.environ.get("TERM", "") != "dumb")
 
 
-def show_options(args: argparse.Namespace):
+def show_options(args: argparse.Namespace) -> ShowOptions:
     from zkshell.player.show import DEFAULT_SIZE, ShowOptions
 
     live = _live_wanted(args)
@@ -107,7 +112,8 @@ def main(argv: list[str]) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def play(scenario, address: str | None, options, several: bool = False) -> bool:
+def play(scenario: Scenario, address: str | None, options: ShowOptions,
+         several: bool = False) -> bool:
     """Play one scenario; True when every step ran and every expectation held."""
     from zkshell.player.show import show
     from zkshell.server import LocalServer, ZooKeeperUnavailable

@@ -68,7 +68,6 @@ class LiveView:
                  cast: CastRecorder | None = None,
                  size: tuple[int, int] = (120, 40)) -> None:
         self.board = board
-        self.terminal = terminal
         self.cast = cast
         self._console = terminal or offscreen_console(*size)
         self._size: Callable[[], tuple[int, int]] = self._terminal_size if terminal else (

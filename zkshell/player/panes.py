@@ -59,9 +59,8 @@ def transcript_text(entries: tuple[LogEntry, ...] | list[LogEntry]) -> str:
 
 
 class Board(Observer):
-    def __init__(self, scenario: Scenario, stepping: bool = False) -> None:
+    def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
-        self.stepping = stepping
         self.player = None
         self._lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []

@@ -12,11 +12,17 @@ import sys
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from zkshell.player.observers import Fanout
 from zkshell.player.runner import FAILED, TIMED_OUT, Player, StepResult
 from zkshell.player.scenario import Scenario, Step
+
+if TYPE_CHECKING:  # imported when needed: the plain report never loads rich
+    from zkshell.player.cast import CastRecorder
+    from zkshell.player.live import LiveView
+    from zkshell.player.pacing import Pacer
+    from zkshell.player.panes import Board
 
 DEFAULT_SIZE = (120, 40)
 
@@ -48,60 +54,80 @@ def export_path(path: str, scenario: Scenario, several: bool) -> str:
     return f"{root}-{stem}{ext}"
 
 
-def show(scenario: Scenario, address: str, options: ShowOptions, several: bool = False,
-         out: TextIO | None = None) -> list[StepResult]:
-    """Play `scenario` against `address` as the options say; the results of the steps run."""
-    out = out or sys.stdout
-    board = live = cast = None
-    if options.live or options.exports:
-        from zkshell.player.panes import Board
+@dataclass
+class _Views:
+    """Who watches one run: the board and what draws it, the recorder, typist and report."""
 
-        board = Board(scenario, stepping=options.step)
+    board: Board | None = None
+    cast: CastRecorder | None = None
+    live: LiveView | None = None
+    observers: tuple = ()
+    size: tuple[int, int] = DEFAULT_SIZE
+
+
+def _views(scenario: Scenario, options: ShowOptions, out: TextIO) -> _Views:
+    views = _Views(size=options.size)
+    if not (options.live or options.exports):
+        from zkshell.player.report import PlainReport
+
+        views.observers = (PlainReport(out, transcript=options.transcript_lines),)
+        return views  # the plain report alone: rich is not even imported
+    from zkshell.player.panes import Board
+
+    views.board = Board(scenario)
     terminal = None
-    size = options.size
     if options.live:
         from rich.console import Console
 
         from zkshell.player.live import terminal_view_size
 
         terminal = Console(file=out, force_terminal=True)
-        size = terminal_view_size(terminal)
+        views.size = terminal_view_size(terminal)
     if options.cast:
         from zkshell.player.cast import CastRecorder
 
-        cast = CastRecorder(*size, title=scenario.title,
-                            idle_time_limit=2.0 if options.step else None)
-    if terminal is not None or cast is not None:
+        views.cast = CastRecorder(*views.size, title=scenario.title,
+                                  idle_time_limit=2.0 if options.step else None)
+    if terminal is not None or views.cast is not None:
         from zkshell.player.live import LiveView
 
-        live = LiveView(board, terminal, cast, size)
-    report = None
+        views.live = LiveView(views.board, terminal, views.cast, views.size)
+    typist = report = None
+    if options.typing:
+        from zkshell.player.pacing import Typist
+
+        typist = Typist(views.board)
     if not options.live:
         from zkshell.player.report import PlainReport
 
         report = PlainReport(out, transcript=options.transcript_lines)
-    typist = None
-    if options.typing and board is not None:
-        from zkshell.player.pacing import Typist
+    # In this order: the cast marks a step before the typist starts typing it.
+    views.observers = (views.board, views.cast, typist, report)
+    return views
 
-        typist = Typist(board)
-    # The cast marks a step before the typist starts typing it.
-    player = Player(scenario, address, Fanout(board, cast, typist, report))
+
+def show(scenario: Scenario, address: str, options: ShowOptions, several: bool = False,
+         out: TextIO | None = None) -> list[StepResult]:
+    """Play `scenario` against `address` as the options say; the results of the steps run."""
+    out = out or sys.stdout
+    views = _views(scenario, options, out)
+    player = Player(scenario, address, Fanout(*views.observers))
     with ExitStack() as stack:
-        pacer = _pacer(player, options, board, stack)
-        if live is not None:
-            stack.enter_context(live)
+        pacer = _pacer(player, options, views.board, stack)
+        if views.live is not None:
+            stack.enter_context(views.live)
         started = time.monotonic()
         results = player.run(pause_before_step=pacer)
     if options.live:
         _outcome(player, results, time.monotonic() - started, out)
     if len(results) < len(scenario.steps):
         out.write(f"stopped after {len(results)} of {len(scenario.steps)} steps\n")
-    _export(board, cast, options, scenario, several, size)
+    _export(views, options, scenario, several)
     return results
 
 
-def _pacer(player: Player, options: ShowOptions, board, stack: ExitStack):
+def _pacer(player: Player, options: ShowOptions, board: Board | None,
+           stack: ExitStack) -> Pacer:
     from zkshell.player.pacing import KeyReader, Pacer
 
     keys = None
@@ -135,20 +161,20 @@ def _outcome(player: Player, results: list[StepResult], elapsed: float, out: Tex
     out.flush()
 
 
-def _export(board, cast, options: ShowOptions, scenario: Scenario, several: bool,
-            size: tuple[int, int]) -> None:
-    if options.transcript:
+def _export(views: _Views, options: ShowOptions, scenario: Scenario, several: bool) -> None:
+    if options.transcript and views.board is not None:
         from zkshell.player.export import write_transcripts
 
         directory = options.transcript
         if several:
             directory = os.path.join(directory, os.path.splitext(
                 os.path.basename(scenario.path))[0])
-        write_transcripts(board, directory)
+        write_transcripts(views.board, directory)
     for kind, path in (("svg", options.svg), ("html", options.html)):
-        if path:
+        if path and views.board is not None:
             from zkshell.player.export import write_picture
 
-            write_picture(board, export_path(path, scenario, several), *size, kind=kind)
-    if cast is not None and options.cast:
-        cast.save(export_path(options.cast, scenario, several))
+            write_picture(views.board, export_path(path, scenario, several), *views.size,
+                          kind=kind)
+    if views.cast is not None and options.cast:
+        views.cast.save(export_path(options.cast, scenario, several))
