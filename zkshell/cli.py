@@ -13,21 +13,29 @@ import threading
 from dataclasses import dataclass, field
 
 from zkshell import __version__
+from zkshell.config import ConfigError, Settings, load_settings
 
 USAGE = """\
 usage: zksh [-server host:port[,host:port...][/chroot]] [-timeout ms] [-r]
-            [-waitforconnection] [cmd args...]
+            [-waitforconnection] [--no-color] [cmd args...]
        zksh play SCENARIO.yaml [options]     (see: zksh play --help)
 
   -server, --server   ZooKeeper to connect to (default localhost:2181, or $ZKSH_SERVER)
-  -timeout, --timeout session timeout in milliseconds (default 30000)
+  -timeout, --timeout session timeout in milliseconds (default 30000, or $ZKSH_TIMEOUT)
   -r                  read-only mode: connect to a read-only server if need be
   -waitforconnection  wait for the connection before running anything
+  --no-color          no colour in the interactive shell (also: $NO_COLOR)
   -h, --help          this help;  --version  zksh's version
 
 With a command, zksh runs it and exits (status 0 on success).  With standard input that is
 not a terminal, it runs each line as a command and prints what zkCli.sh prints.  Otherwise it
-starts an interactive shell; `help` lists zkCli's commands.
+starts an interactive shell; `help` lists zkCli's commands.  Only the interactive shell uses
+colour, history ($ZKSH_HISTORY, default ~/.local/share/zksh/history) and completion.
+
+Settings: ~/.config/zksh/config.toml (or $XDG_CONFIG_HOME/zksh/config.toml, or $ZKSH_CONFIG):
+  server = "localhost:2181"   timeout = 30000   color = true   toolbar = true
+  history_file = "~/.local/share/zksh/history"   history_size = 1000
+Options override the environment, which overrides the file.
 """
 
 
@@ -38,6 +46,7 @@ class Invocation:
     read_only: bool = False
     wait_for_connection: bool = False
     command: list[str] = field(default_factory=list)
+    settings: Settings = field(default_factory=Settings)
 
 
 class InvocationError(Exception):
@@ -49,8 +58,15 @@ _VALUE_OPTIONS = {"-server": "server", "--server": "server", "-timeout": "timeou
 
 
 def parse_invocation(argv: list[str], environ: dict[str, str]) -> Invocation:
-    """zkCli's option rules: options first, the first word not starting with - is the command."""
-    inv = Invocation(server=environ.get("ZKSH_SERVER") or "localhost:2181")
+    """zkCli's option rules: options first, the first word not starting with - is the command.
+
+    The settings (config file, then environment) give the defaults the options override.
+    """
+    try:
+        settings = load_settings(environ)
+    except ConfigError as exc:
+        raise InvocationError(f"zksh: {exc}") from None
+    inv = Invocation(server=settings.server, timeout_ms=settings.timeout, settings=settings)
     args = iter(argv)
     for arg in args:
         if arg in _VALUE_OPTIONS:
@@ -70,6 +86,8 @@ def parse_invocation(argv: list[str], environ: dict[str, str]) -> Invocation:
             inv.read_only = True
         elif arg == "-waitforconnection":
             inv.wait_for_connection = True
+        elif arg in ("--no-color", "--no-colour"):
+            inv.settings.color = False
         elif not arg.startswith("-"):
             inv.command = [arg, *args]
             break
