@@ -1,42 +1,146 @@
 """The interactive front end: a prompt_toolkit prompt that looks and behaves like zkCli's.
 
-Watch notifications arrive on kazoo's thread at any moment.  They are written through
-`patch_stdout`, which prints them above the prompt and redraws it with whatever the user had
-typed, so an event never breaks the line being typed.
+Watch notifications arrive on kazoo's thread at any moment.  While the prompt is up they
+are written through `patch_stdout(raw=True)`, which prints them above the prompt and redraws
+it with whatever the user had typed, so an event never breaks the line being typed; `raw`
+lets the colour escapes of `ColourPrinter`, the one writer of the shell's output, through
+unchanged.  Between prompts (a command running) everything is written straight out, so a
+command's output is complete before the next prompt is drawn.
+
+On top of zkCli: completion (commands, flags, znode paths read in the background), syntax
+highlighting, suggestions from a history kept across runs (Ctrl+R searches it), and a bottom
+toolbar.  The loop itself stays thin: `build_prompt_session`, `one_iteration`, `run_repl`.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Union
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.history import InMemoryHistory
-from prompt_toolkit.patch_stdout import patch_stdout
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.output import ColorDepth
+from prompt_toolkit.styles import Style
 
-from zkshell.cli import Invocation, StreamPrinter, _make_shell
+from zkshell import lexer, toolbar
+from zkshell.cli import Invocation, _make_shell
+from zkshell.colour import ColourPrinter
+from zkshell.completion import ZkCompleter
+from zkshell.config import Settings
+from zkshell.history import MemoryHistory, ShellHistory, open_history
+from zkshell.shell import Shell
+from zkshell.suggest import ZnodePath, suggest
+from zkshell.znode_cache import ZnodeCache
+
+History = Union[ShellHistory, MemoryHistory]
+
+
+def is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def colour_wanted(settings: Settings, stream=None) -> bool:
+    """Colour only on a terminal, and only when neither NO_COLOR nor --no-color said no."""
+    return settings.color and is_terminal(sys.stdout if stream is None else stream)
+
+
+def build_prompt_session(shell: Shell, settings: Settings, history: History,
+                         cache: ZnodeCache | None, colour: bool,
+                         terminal: bool = True) -> PromptSession:
+    """The prompt with its helpers; `terminal`: stdout is one (no toolbar in a pipe)."""
+    completer = ZkCompleter(cache, history=lambda: dict(shell.history))
+    show_toolbar = settings.toolbar and terminal
+    style = Style.from_dict({**lexer.STYLE, **toolbar.STYLE,
+                             "auto-suggestion": "#888888" if colour else "underline"})
+    session: PromptSession = PromptSession(
+        history=history,
+        completer=completer,
+        complete_while_typing=False,
+        auto_suggest=AutoSuggestFromHistory(),
+        lexer=lexer.ZkLexer(),
+        style=style,
+        include_default_pygments_style=False,
+        color_depth=None if colour else ColorDepth.MONOCHROME,
+        bottom_toolbar=(lambda: toolbar.toolbar(shell)) if show_toolbar else None,
+        refresh_interval=1.0 if show_toolbar else 0,
+        search_ignore_case=True,
+    )
+    if cache is not None:
+        _follow_the_cache(session, completer, cache)
+    return session
+
+
+def _follow_the_cache(session: PromptSession, completer: ZkCompleter,
+                      cache: ZnodeCache) -> None:
+    """Fetch a path's siblings while it is typed; complete again when a Tab had to wait."""
+    buffer = session.default_buffer
+
+    def prefetch(_buffer) -> None:
+        for suggestion in suggest(buffer.document.text_before_cursor):
+            if isinstance(suggestion, ZnodePath) and suggestion.prefix.startswith("/"):
+                cache.want(suggestion.prefix.rpartition("/")[0] or "/")
+
+    def arrived(path: str) -> None:  # on the cache's thread
+        app = session.app
+        waiting = completer.waiting
+        if not app.is_running or app.loop is None or waiting is None or waiting[0] != path:
+            return
+
+        def complete_again() -> None:
+            if (completer.waiting == waiting and buffer.complete_state is None
+                    and buffer.document.text_before_cursor == waiting[1]):
+                buffer.start_completion(insert_common_part=True)
+
+        app.loop.call_soon_threadsafe(complete_again)
+
+    buffer.on_text_changed += prefetch
+    cache.on_update = arrived
+
+
+def one_iteration(prompt_session: PromptSession, shell: Shell, printer: ColourPrinter,
+                  history: History, cache: ZnodeCache | None) -> bool:
+    """Read and run one line; False when the user is done (Ctrl+D)."""
+    try:
+        with printer.above_the_prompt():
+            line = prompt_session.prompt(shell.prompt)
+    except KeyboardInterrupt:
+        return True  # Ctrl+C clears the line, as in a shell
+    except EOFError:
+        return False
+    count = shell.command_count
+    printer.output(shell.execute(line))
+    if shell.command_count > count:
+        history.record(shell.history.get(count, line))  # what `history` shows for it
+    if cache is not None:
+        cache.invalidate()
+    return True
 
 
 def run_repl(inv: Invocation) -> int:
-    printer = StreamPrinter()
+    settings = inv.settings
+    colour = colour_wanted(settings)
+    printer = ColourPrinter(colour)
     shell = _make_shell(inv, printer)
-    prompt_session: PromptSession = PromptSession(history=InMemoryHistory())
-    with patch_stdout(raw=True):
-        printer.write("out", f"Connecting to {inv.server}\nWelcome to ZooKeeper!\n")
-        shell.session.connect()
-        if inv.wait_for_connection:
-            shell.session.wait_connected(inv.timeout_ms / 1000.0)
-        try:
-            while not shell.quit_requested:
-                try:
-                    line = prompt_session.prompt(shell.prompt)
-                except KeyboardInterrupt:
-                    continue  # Ctrl+C clears the line, as in a shell
-                except EOFError:
-                    break
-                printer.output(shell.execute(line))
-        finally:
-            if not shell.quit_requested:
-                printer.enabled = False
-                shell.session.close()
+    history = open_history(settings.history_file, settings.history_size)
+    cache = ZnodeCache(shell.session)
+    prompt_session = build_prompt_session(shell, settings, history, cache, colour,
+                                          terminal=is_terminal(sys.stdout))
+    printer.write("out", f"Connecting to {inv.server}\nWelcome to ZooKeeper!\n")
+    shell.session.connect()
+    cache.start()
+    if inv.wait_for_connection:
+        shell.session.wait_connected(inv.timeout_ms / 1000.0)
+    try:
+        while not shell.quit_requested:
+            if not one_iteration(prompt_session, shell, printer, history, cache):
+                break
+    finally:
+        cache.stop()
+        if not shell.quit_requested:
+            printer.enabled = False
+            shell.session.close()
     sys.stdout.flush()
     return shell.exit_code

@@ -1,0 +1,206 @@
+"""The interactive shell's parts without a terminal: highlighting, the toolbar, colour, the
+history kept across runs, and one turn of the loop with keys sent through a pipe."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.document import Document
+from prompt_toolkit.formatted_text import to_plain_text
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from zkshell import colour
+from zkshell.config import Settings
+from zkshell.format import watcher_block
+from zkshell.history import MemoryHistory, ShellHistory, open_history
+from zkshell.lexer import ZkLexer, highlight
+from zkshell.output import Output
+from zkshell.repl import build_prompt_session, colour_wanted, one_iteration
+from zkshell.server import free_port
+from zkshell.session import Session
+from zkshell.shell import Shell
+from zkshell.toolbar import toolbar
+
+ESCAPES = re.compile(r"\x1b\[[0-9;]*m")
+
+
+# ---- highlighting ---------------------------------------------------------------------------
+def styles(line: str) -> list[tuple[str, str]]:
+    return [(style.replace("class:zk.", ""), text) for style, text in highlight(line)
+            if text.strip()]
+
+
+def test_each_word_is_highlighted_by_what_it_is():
+    assert styles('create -es -t 100 /app "some data" world:anyone:r') == [
+        ("command", "create"), ("flag", "-es"), ("flag", "-t"), ("value", "100"),
+        ("path", "/app"), ("string", '"some data"'), ("argument", "world:anyone:r")]
+    assert styles("set -v -1 /x data") == [
+        ("command", "set"), ("flag", "-v"), ("value", "-1"), ("path", "/x"),
+        ("argument", "data")]
+    assert styles("lss /x -q") == [("unknown-command", "lss"), ("argument", "/x"),
+                                   ("argument", "-q")]
+    assert styles("ls -q /x") == [("command", "ls"), ("unknown-flag", "-q"), ("path", "/x")]
+    assert styles("reconfig -file /tmp/members") == [
+        ("command", "reconfig"), ("flag", "-file"), ("value", "/tmp/members")]
+
+
+@pytest.mark.parametrize("line", ["", "   ", "  ls   /a  ", 'create /x "open quote',
+                                  "get\t-s\t/x", "a\"b\"c 'd e'"])
+def test_highlighting_never_changes_the_text(line):
+    assert "".join(text for _style, text in highlight(line)) == line
+
+
+def test_the_lexer_highlights_the_buffer_of_a_prompt_fed_through_a_pipe():
+    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+        prompt = build_prompt_session(Shell(Session("127.0.0.1:1")), Settings(),
+                                      MemoryHistory(), None, colour=False)
+        pipe.send_text("get -s /app\r")
+        assert prompt.prompt("> ") == "get -s /app"
+        get_line = prompt.lexer.lex_document(Document("get -s /app"))
+    assert get_line(0) == [("class:zk.command", "get"), ("", " "), ("class:zk.flag", "-s"),
+                           ("", " "), ("class:zk.path", "/app")]
+    assert ZkLexer().lex_document(Document("ls /"))(5) == []
+
+
+# ---- the toolbar ------------------------------------------------------------------------------
+def test_the_toolbar_shows_server_state_session_and_watches(chroot_address):
+    session = Session(chroot_address, 4000)
+    shell = Shell(session)
+    session.connect()
+    try:
+        assert session.wait_connected(10)
+        with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+            prompt = build_prompt_session(shell, Settings(), MemoryHistory(), None, False)
+            shown = to_plain_text(prompt.bottom_toolbar())
+        session_id = f"0x{session.session_id:x}"
+        assert shown == f" {chroot_address} | CONNECTED | session {session_id} | watches: 0 "
+        shell.execute("create /x")
+        shell.execute("get -w /x")
+        shell.execute("ls -w /")
+        assert to_plain_text(toolbar(shell)).endswith("| watches: 2 ")
+    finally:
+        session.close()
+    assert to_plain_text(toolbar(shell)) == f" {chroot_address} | CLOSED | no session | watches: 0 "
+
+
+def test_the_toolbar_of_a_session_that_cannot_connect():
+    session = Session(f"127.0.0.1:{free_port()}", 4000)
+    shell = Shell(session)
+    session.connect()
+    try:
+        fragments = toolbar(shell)
+        assert "| CONNECTING | no session |" in to_plain_text(fragments)
+        assert ("class:toolbar.state.connecting", " CONNECTING ") in fragments
+    finally:
+        session.close()
+
+
+def test_no_toolbar_when_switched_off_or_not_on_a_terminal():
+    shell = Shell(Session("127.0.0.1:1"))
+    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+        off = build_prompt_session(shell, Settings(toolbar=False), MemoryHistory(), None, False)
+        piped = build_prompt_session(shell, Settings(), MemoryHistory(), None, False,
+                                     terminal=False)
+    assert off.bottom_toolbar is None and piped.bottom_toolbar is None
+
+
+# ---- colour -----------------------------------------------------------------------------------
+STAT = ("cZxid = 0x2\nctime = Thu Jan 01 00:00:00 UTC 1970\nmZxid = 0x2\n"
+        "mtime = Thu Jan 01 00:00:00 UTC 1970\npZxid = 0x2\ncversion = 0\ndataVersion = 0\n"
+        "aclVersion = 0\nephemeralOwner = 0x0\ndataLength = 0\nnumChildren = 0\n")
+
+
+def test_colour_paints_errors_events_and_stat_names_and_takes_nothing_away():
+    error = colour.paint_output("err", "Node does not exist: /x\n")
+    assert error == "\x1b[31mNode does not exist: /x\x1b[0m\n"
+    stat = colour.paint_output("out", "data\n" + STAT)
+    assert "\x1b[36mcZxid\x1b[0m = 0x2\n" in stat and "\x1b[36mnumChildren\x1b[0m = 0" in stat
+    assert ESCAPES.sub("", stat) == "data\n" + STAT
+    block = watcher_block("SyncConnected", "NodeDeleted", "/x")
+    painted = colour.paint_event(block)
+    assert "\x1b[1;33mWATCHER::\x1b[0m" in painted
+    assert "\x1b[33mWatchedEvent state:SyncConnected type:NodeDeleted path:/x\x1b[0m" in painted
+    assert ESCAPES.sub("", painted) == block
+    expired = colour.paint_event(watcher_block("Expired", "None", None))
+    assert "\x1b[1;31mWatchedEvent state:Expired" in expired
+    usage = "ZooKeeper -server host:port -client-configuration properties-file cmd args\n"
+    assert colour.paint_output("err", usage) == usage  # the usage list is not an error
+
+
+def test_the_printer_without_colour_writes_zkclis_text_unchanged(capsys):
+    output = Output()
+    output.out("data\n" + STAT)
+    output.err("Node does not exist: /x\n")
+    printer = colour.ColourPrinter(colour=False)
+    printer.output(output)
+    printer.event(watcher_block("SyncConnected", "NodeCreated", "/x"))
+    captured = capsys.readouterr()
+    assert captured.out == "data\n" + STAT + watcher_block("SyncConnected", "NodeCreated", "/x")
+    assert captured.err == "Node does not exist: /x\n"
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_only_on_a_terminal_and_only_when_not_switched_off():
+    assert colour_wanted(Settings(), FakeTerminal()) is True
+    assert colour_wanted(Settings(), io.StringIO()) is False
+    assert colour_wanted(Settings(color=False), FakeTerminal()) is False
+
+
+# ---- history kept across runs -----------------------------------------------------------------
+def test_history_is_kept_across_runs_trimmed_and_without_repeats(tmp_path):
+    path = tmp_path / "data" / "zksh" / "history"
+    first = ShellHistory(str(path), size=3)
+    for line in ("ls /", "ls /", "get /a", "multi\nline", "stat /b"):
+        first.record(line)
+    first.append_string("typed, not run")  # what prompt_toolkit calls on Enter: ignored
+    assert first.get_strings() == ["ls /", "get /a", "multi\nline", "stat /b"]
+    second = ShellHistory(str(path), size=3)  # the next run: the newest 3 entries
+    assert list(second.load_history_strings())[::-1] == ["get /a", "multi\nline", "stat /b"]
+
+
+def test_a_history_file_that_cannot_be_written_is_no_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    history = open_history(str(blocker / "history"), 10)
+    history.record("ls /")
+    assert history.get_strings() == ["ls /"]
+    assert isinstance(open_history("", 10), MemoryHistory)
+
+
+# ---- one turn of the loop ------------------------------------------------------------------------
+def test_redo_is_remembered_as_the_command_it_ran_as_history_shows_it(chroot_address, capsys):
+    session = Session(chroot_address, 4000)
+    printer = colour.ColourPrinter(colour=False)
+    shell = Shell(session, printer.event)
+    session.connect()
+    history = MemoryHistory()
+    try:
+        assert session.wait_connected(10)
+        with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+            prompt = build_prompt_session(shell, Settings(), history, None, False)
+            pipe.send_text("create /a\r")
+            assert one_iteration(prompt, shell, printer, history, None)
+            pipe.send_text("ls /\r")
+            assert one_iteration(prompt, shell, printer, history, None)
+            pipe.send_text("redo 0\r")
+            assert one_iteration(prompt, shell, printer, history, None)
+            pipe.send_text("history\r")
+            assert one_iteration(prompt, shell, printer, history, None)
+            pipe.send_text("\x03")  # Ctrl+C: nothing runs, the loop goes on
+            assert one_iteration(prompt, shell, printer, history, None)
+            pipe.send_text("\x04")  # Ctrl+D: the end
+            assert not one_iteration(prompt, shell, printer, history, None)
+    finally:
+        session.close()
+    assert history.get_strings() == ["create /a", "ls /", "create /a", "history"]
+    out = capsys.readouterr()
+    assert "0 - create /a\n1 - ls /\n2 - create /a\n3 - history\n" in out.out
+    assert "Node already exists: /a" in out.err

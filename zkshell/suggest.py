@@ -1,0 +1,197 @@
+"""What kind of thing goes where on a command line: the part of completion and highlighting
+that needs no server and no terminal (pgcli's `suggest_type` idea).
+
+`words(line)` splits a line as zkCli's tokenizer does, keeping where each word is;
+`classify(line)` says what each word is (a command, a flag, a flag's value, a path, data);
+`suggest(text_before_cursor)` says what may be typed at the cursor, as small named tuples.
+Everything is read from the one command table: its flags and its usage lines.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple, Union
+
+from zkshell.commands import COMMANDS
+from zkshell.commands.base import Command
+from zkshell.options import Flag
+
+_SPACE = " \t\n\x0b\f\r"
+# zkCli's token pattern (zkshell.tokenizer), with the position of each word kept.
+_WORD = re.compile(rf"[{_SPACE}]*([^\"'{_SPACE}][^{_SPACE}]*|\"[^\"]*\"?|'[^']*'?)")
+
+# Values a flag takes, where the usage line lists them (addWatch's `-m mode`).
+FLAG_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("addWatch", "m"): ("PERSISTENT", "PERSISTENT_RECURSIVE"),
+}
+
+
+class Word(NamedTuple):
+    start: int
+    end: int
+    text: str
+
+    @property
+    def quoted(self) -> bool:
+        return self.text[:1] in ("'", '"')
+
+
+class Classified(NamedTuple):
+    word: Word
+    kind: str  # command, unknown-command, flag, unknown-flag, value, path, argument
+
+
+# ---- suggestions: what may be typed at the cursor ------------------------------------------
+class CommandName(NamedTuple):
+    prefix: str
+
+
+class FlagName(NamedTuple):
+    command: Command
+    prefix: str
+    given: frozenset[str]
+
+
+class FlagValue(NamedTuple):
+    choices: tuple[str, ...]
+    prefix: str
+
+
+class ZnodePath(NamedTuple):
+    prefix: str
+
+
+class Choice(NamedTuple):
+    choices: tuple[str, ...]
+    prefix: str
+
+
+class HistoryNumber(NamedTuple):
+    prefix: str
+
+
+Suggestion = Union[CommandName, FlagName, FlagValue, ZnodePath, Choice, HistoryNumber]
+
+
+def words(line: str) -> list[Word]:
+    return [Word(m.start(1), m.end(1), m.group(1)) for m in _WORD.finditer(line)]
+
+
+def takes_path(command: Command) -> bool:
+    """Whether the command's first argument is a znode path, as its usage line says.
+
+    `path` counts unless it is a flag's value: reconfig's `[-file path]` is a local file,
+    while in `[-R] path` the flag's bracket is closed before it.
+    """
+    tokens = command.usage_args.split()
+    for i, token in enumerate(tokens):
+        previous = tokens[i - 1] if i else ""
+        is_flag_value = previous.lstrip("[").startswith("-") and not previous.endswith("]")
+        if token.strip("[]") == "path" and not is_flag_value:
+            return True
+    return False
+
+
+def argument_choices(command: Command) -> tuple[str, ...]:
+    """`printwatches on|off`: an argument spelled as alternatives in the usage line."""
+    first = command.usage_args.split()[:1]
+    if first and "|" in first[0] and not first[0].lstrip("[").startswith("-"):
+        return tuple(first[0].strip("[]").split("|"))
+    return ()
+
+
+class _Walker:
+    """Reads one command's words left to right, as the option parser would see them."""
+
+    def __init__(self, command: Command | None) -> None:
+        self.command = command
+        self.pending: Flag | None = None  # a flag whose value comes next
+        self.positional = 0
+        self.only_args = False
+        self.given: set[str] = set()
+
+    def kind_of(self, text: str) -> str:
+        """The kind of the next word; also advances past it."""
+        command = self.command
+        if command is None:
+            return "argument"
+        if self.pending is not None:
+            self.pending = None
+            return "value"
+        if text == "--" and not self.only_args:
+            self.only_args = True
+            return "flag"
+        if text.startswith("-") and len(text) > 1 and not self.only_args:
+            return self._flag(text, command)
+        index, self.positional = self.positional, self.positional + 1
+        return "path" if index == 0 and takes_path(command) else "argument"
+
+    def _flag(self, text: str, command: Command) -> str:
+        spec = command.options
+        body = text[1:]
+        name = body.split("=", 1)[0]
+        flag = spec.get(name)
+        if flag is not None:
+            self.given.add(flag.name)
+            if flag.takes_value and "=" not in body:
+                self.pending = flag
+            return "flag"
+        # Combined flags (`-es`) or an attached value (`-t100`).
+        for i, char in enumerate(body):
+            flag = spec.get(char)
+            if flag is None:
+                return "unknown-flag"
+            self.given.add(flag.name)
+            if flag.takes_value:
+                if i + 1 == len(body):
+                    self.pending = flag
+                return "flag"
+        return "flag"
+
+
+def classify(line: str) -> list[Classified]:
+    """Each word of the line with its kind, for highlighting."""
+    found = words(line)
+    if not found:
+        return []
+    first = found[0]
+    command = COMMANDS.get(first.text)
+    result = [Classified(first, "command" if command else "unknown-command")]
+    walker = _Walker(command)
+    for word in found[1:]:
+        result.append(Classified(word, walker.kind_of(word.text)))
+    return result
+
+
+def suggest(text: str) -> tuple[Suggestion, ...]:
+    """What may be typed at the end of `text` (the text before the cursor)."""
+    found = words(text)
+    at_new_word = not found or text[-1] in _SPACE
+    current = "" if at_new_word else found[-1].text
+    before = found if at_new_word else found[:-1]
+    if not before:
+        return (CommandName(current),)
+    command = COMMANDS.get(before[0].text)
+    if command is None or current[:1] in ("'", '"'):
+        return ()
+    walker = _Walker(command)
+    for word in before[1:]:
+        walker.kind_of(word.text)
+    given = frozenset(walker.given)
+    if walker.pending is not None:
+        choices = FLAG_VALUES.get((command.name, walker.pending.name), ())
+        return (FlagValue(choices, current),) if choices else ()
+    if current.startswith("-") and not walker.only_args:
+        return (FlagName(command, current, given),)
+    suggestions: list[Suggestion] = []
+    if walker.positional == 0 and takes_path(command):
+        suggestions.append(ZnodePath(current))
+    elif walker.positional == 0 and argument_choices(command):
+        suggestions.append(Choice(argument_choices(command), current))
+    elif walker.positional == 0 and command.name == "redo":
+        suggestions.append(HistoryNumber(current))
+    # At an empty word before any argument with nothing else to offer (`config `): flags.
+    if (not suggestions and current == "" and walker.positional == 0
+            and command.options.flags and not walker.only_args):
+        suggestions.append(FlagName(command, current, given))
+    return tuple(suggestions)
