@@ -1,0 +1,211 @@
+"""The interactive shell in a pseudo-terminal, as a person uses it, against a real server.
+
+The screen is checked as the person sees it (tests/vtscreen.py), so a prompt's trailing
+space, a line being typed and the lines printed above it are what the tests compare.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from kazoo.client import KazooClient
+
+from .vtscreen import Terminal
+
+ESC = "\x1b"
+# SGR sequences that set a colour (foreground, background, 256 or true colour).
+COLOUR_SGR = re.compile(r"\x1b\[(?:[0-9]+;)*(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])(?:;[0-9]+)*m")
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """A pinned environment: its own config and data directories, no colour settings."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("ZKSH_") and key not in ("NO_COLOR", "COLUMNS", "LINES")}
+    env.update(PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", TZ="UTC",
+               XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"))
+    return env
+
+
+@pytest.fixture
+def admin(chroot_address: str):
+    client = KazooClient(hosts=chroot_address)
+    client.start(timeout=10)
+    yield client
+    client.stop()
+    client.close()
+
+
+@pytest.fixture
+def terminals():
+    started: list[Terminal] = []
+    yield started
+    for terminal in started:
+        terminal.close()
+
+
+def start(terminals: list[Terminal], env: dict[str, str], *args: str) -> Terminal:
+    terminal = Terminal([sys.executable, "-m", "zkshell", *args], env)
+    terminals.append(terminal)
+    return terminal
+
+
+def prompt(address: str, number: int) -> str:
+    return f"[zk: {address}(CONNECTED) {number}] "
+
+
+def test_a_watch_event_prints_above_the_prompt_and_the_typed_line_survives(
+        env, admin, chroot_address, terminals):
+    admin.create("/x", b"hello")
+    admin.create("/work/alpha", makepath=True)
+    admin.create("/work/beta")
+    zksh = start(terminals, env, "-server", chroot_address)
+    zksh.wait_line(prompt(chroot_address, 0))
+
+    zksh.send("get -w /x\r")
+    zksh.wait_line(prompt(chroot_address, 1))
+    assert "\nhello\n" in zksh.screen.everything() + "\n"
+
+    zksh.send("ls /wor")  # half a command, no Enter
+    zksh.wait_line(prompt(chroot_address, 1) + "ls /wor")
+    admin.set("/x", b"changed")
+    zksh.wait_text("WatchedEvent state:SyncConnected type:NodeDataChanged path:/x")
+    zksh.wait_line(prompt(chroot_address, 1) + "ls /wor")  # redrawn below the event
+    screen = zksh.screen.everything()
+    assert "WATCHER::\n\nWatchedEvent state:SyncConnected type:NodeDataChanged path:/x\n" \
+        in screen
+    assert screen.index("NodeDataChanged") < screen.rindex("ls /wor")
+
+    zksh.send("k\r")
+    zksh.wait_line(prompt(chroot_address, 2))
+    assert "[alpha, beta]" in zksh.screen.everything()
+    zksh.send("history\r")
+    zksh.wait_line(prompt(chroot_address, 3))
+    assert "0 - get -w /x\n1 - ls /work\n2 - history\n" in zksh.screen.everything()
+
+    # Ctrl+C throws the line away; the next line runs alone.
+    zksh.send("create /junk")
+    zksh.wait_line(prompt(chroot_address, 3) + "create /junk")
+    zksh.send("\x03")
+    zksh.wait_line(prompt(chroot_address, 3))
+    zksh.send("ls /\r")
+    zksh.wait_line(prompt(chroot_address, 4))
+    assert "[work, x]" in zksh.screen.everything()
+    assert admin.exists("/junk") is None
+
+    zksh.send("\x04")  # Ctrl+D
+    assert zksh.finish() == 0
+    assert "Traceback" not in zksh.raw
+
+
+def test_quit_exits_with_status_0(env, chroot_address, terminals):
+    zksh = start(terminals, env, "-server", chroot_address)
+    zksh.wait_line(prompt(chroot_address, 0))
+    zksh.send("quit\r")
+    assert zksh.finish() == 0
+    assert "Traceback" not in zksh.raw
+
+
+def test_tab_completes_paths_and_ctrl_r_finds_a_command_of_an_earlier_run(
+        env, admin, chroot_address, terminals, tmp_path):
+    for path in ("/tasks/task-1", "/tasks/task-2/done", "/other"):
+        admin.create(path, makepath=True)
+    first = start(terminals, env, "-server", chroot_address)
+    p0 = prompt(chroot_address, 0)
+    first.wait_line(p0)
+    first.send("ls /ta\t")
+    first.wait_line(p0 + "ls /tasks")  # no trailing slash
+    first.send("/\t")
+    first.wait_line(p0 + "ls /tasks/task-")  # the children's common part
+    first.wait_text("task-1")  # and the menu lists them
+    first.wait_text("task-2")
+    first.send("2\r")
+    first.wait_line(prompt(chroot_address, 1))
+    assert "[done]" in first.screen.everything()
+    first.send("quit\r")
+    assert first.finish() == 0
+    history = (tmp_path / "data" / "zksh" / "history").read_text("utf-8")
+    assert "\n+ls /tasks/task-2\n" in history and "\n+quit\n" in history
+
+    second = start(terminals, env, "-server", chroot_address)
+    second.wait_line(p0)
+    second.send("\x12task-2")  # Ctrl+R, then part of the earlier command
+    second.wait_text("(reverse-i-search)`task-2': ls /tasks/task-2")
+    second.send("\r")  # take what was found
+    second.wait_for(lambda: second.screen.line(second.screen.row) == p0 + "ls /tasks/task-2",
+                    "the found command on the prompt's line")
+    second.send("\r")
+    second.wait_line(prompt(chroot_address, 1))
+    assert "[done]" in second.screen.everything()
+    second.send("\x04")
+    assert second.finish() == 0
+
+
+def test_colour_on_a_terminal(env, admin, chroot_address, terminals):
+    admin.create("/x", b"hello")
+    zksh = start(terminals, env, "-server", chroot_address)
+    zksh.wait_line(prompt(chroot_address, 0))
+    zksh.send("get /nope\r")
+    zksh.wait_line(prompt(chroot_address, 1))
+    zksh.send("stat -w /x\r")
+    zksh.wait_line(prompt(chroot_address, 2))
+    admin.delete("/x")
+    zksh.wait_text("type:NodeDeleted path:/x")
+    zksh.send("quit\r")
+    assert zksh.finish() == 0
+    assert "\x1b[31mNode does not exist: /nope\x1b[0m" in zksh.raw
+    assert "\x1b[36mnumChildren\x1b[0m = 0" in zksh.raw
+    assert "\x1b[1;33mWATCHER::\x1b[0m" in zksh.raw
+    assert "\x1b[33mWatchedEvent state:SyncConnected type:NodeDeleted path:/x\x1b[0m" in zksh.raw
+
+
+@pytest.mark.parametrize("how", ["NO_COLOR=1", "--no-color", "stdout piped"])
+def test_no_colour_with_no_color_or_when_piped(how, env, admin, chroot_address, terminals):
+    admin.create("/x", b"hello")
+    args = ["-server", chroot_address]
+    if how == "NO_COLOR=1":
+        env["NO_COLOR"] = "1"
+    elif how == "--no-color":
+        args.insert(0, "--no-color")
+    if how == "stdout piped":  # the keyboard is a terminal, the output is not
+        command = " ".join([sys.executable, "-m", "zkshell", *args, "| cat"])
+        zksh = Terminal(["/bin/sh", "-c", command], env)
+        terminals.append(zksh)
+    else:
+        zksh = start(terminals, env, *args)
+    zksh.wait_text(f"[zk: {chroot_address}(CONNECTED) 0]")
+    zksh.send("get /nope\r")
+    zksh.wait_text("Node does not exist: /nope")
+    zksh.send("stat -w /x\r")
+    zksh.wait_text("numChildren = 0")
+    admin.delete("/x")
+    zksh.wait_text("type:NodeDeleted path:/x")
+    zksh.send("quit\r")
+    assert zksh.finish() == 0
+    assert not COLOUR_SGR.search(zksh.raw), COLOUR_SGR.search(zksh.raw)
+    assert "Node does not exist: /nope\x1b" not in zksh.raw
+    if how == "stdout piped":
+        assert ESC not in zksh.raw  # not a single escape sequence
+
+
+def test_the_bottom_toolbar_on_a_terminal_that_reports_the_cursor(env, chroot_address,
+                                                                   terminals):
+    """prompt_toolkit draws the toolbar once it knows the terminal's height, which it learns
+    by asking where the cursor is: this terminal answers, unlike the others here."""
+    del env["PROMPT_TOOLKIT_NO_CPR"]
+    zksh = Terminal([sys.executable, "-m", "zkshell", "-server", chroot_address], env,
+                    answer_cpr=True)
+    terminals.append(zksh)
+    zksh.wait_for(lambda: re.search(r"\| CONNECTED \| session 0x[0-9a-f]+ \| watches: 0$",
+                                    zksh.screen.line(zksh.screen.rows - 1)) is not None,
+                  "the toolbar on the last line")
+    assert zksh.screen.line(zksh.screen.rows - 1).startswith(f" {chroot_address} |")
+    zksh.send("ls -w /\r")
+    zksh.wait_for(lambda: zksh.screen.line(zksh.screen.rows - 1).endswith("| watches: 1"),
+                  "one watch in the toolbar")
+    zksh.send("quit\r")
+    assert zksh.finish() == 0
