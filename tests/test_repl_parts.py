@@ -204,3 +204,18 @@ def test_redo_is_remembered_as_the_command_it_ran_as_history_shows_it(chroot_add
     out = capsys.readouterr()
     assert "0 - create /a\n1 - ls /\n2 - create /a\n3 - history\n" in out.out
     assert "Node already exists: /a" in out.err
+
+
+def test_credentials_and_lines_typed_after_a_space_stay_out_of_the_file(tmp_path):
+    import os
+    import stat
+    path = tmp_path / "zksh" / "history"
+    history = ShellHistory(str(path), size=10)
+    for line in ("ls /", "addauth digest alice:secret", " get /private", "stat /"):
+        history.record(line)
+    assert history.get_strings() == ["ls /", "addauth digest alice:secret", " get /private",
+                                     "stat /"]  # this run can still recall them
+    text = path.read_text("utf-8")
+    assert "+ls /\n" in text and "+stat /\n" in text
+    assert "secret" not in text and "private" not in text
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600

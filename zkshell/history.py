@@ -5,6 +5,10 @@ this file stores the same lines: what the shell recorded for each command it ran
 `redo 3` is kept as the command it ran again, not as a number that means nothing next time.
 prompt_toolkit's own appending on Enter is switched off for that.  The file is
 prompt_toolkit's FileHistory format, trimmed to the newest `size` entries when it is opened.
+
+The file is readable by its owner only, and some lines never reach it (they stay in this
+run's memory): `addauth` lines, which carry credentials, and lines typed with a leading
+space, as bash's `ignorespace` does.
 """
 
 from __future__ import annotations
@@ -25,15 +29,18 @@ class ShellHistory(FileHistory):
         """prompt_toolkit calls this on Enter; `record` is called after the command ran."""
 
     def record(self, line: str) -> None:
-        strings = self.get_strings()
-        if line and (not strings or strings[-1] != line):
-            History.append_string(self, line)
+        if _is_new(self, line):
+            self._loaded_strings.insert(0, line)
+            if not is_private(line):
+                self.store_string(line)
 
     def store_string(self, string: str) -> None:
         if self.broken:
             return
         try:
-            os.makedirs(os.path.dirname(self.filename) or ".", exist_ok=True)
+            directory = os.path.dirname(self.filename) or "."
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+            os.close(os.open(self.filename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
             super().store_string(string)
         except OSError:
             self.broken = True
@@ -46,9 +53,19 @@ class MemoryHistory(InMemoryHistory):
         pass
 
     def record(self, line: str) -> None:
-        strings = self.get_strings()
-        if line and (not strings or strings[-1] != line):
-            History.append_string(self, line)
+        if _is_new(self, line):
+            self._loaded_strings.insert(0, line)
+
+
+def is_private(line: str) -> bool:
+    """Kept out of the file: credentials (`addauth`), and lines typed after a space."""
+    words = line.split()
+    return line[:1].isspace() or (bool(words) and words[0] == "addauth")
+
+
+def _is_new(history: History, line: str) -> bool:
+    strings = history.get_strings()
+    return bool(line) and (not strings or strings[-1] != line)
 
 
 def open_history(filename: str, size: int) -> ShellHistory | MemoryHistory:
