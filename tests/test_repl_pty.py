@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from kazoo.client import KazooClient
 
+from zkshell.server import free_port
+
 from .vtscreen import Terminal
 
 ESC = "\x1b"
@@ -209,3 +211,18 @@ def test_the_bottom_toolbar_on_a_terminal_that_reports_the_cursor(env, chroot_ad
                   "one watch in the toolbar")
     zksh.send("quit\r")
     assert zksh.finish() == 0
+
+
+def test_a_dead_server_never_holds_up_typing_or_tab(env, terminals):
+    address = f"127.0.0.1:{free_port()}"  # nobody listens here
+    zksh = start(terminals, env, "-server", address)
+    connecting = f"[zk: {address}(CONNECTING) 0] "
+    zksh.wait_line(connecting)
+    zksh.send("ls /ta\t")
+    zksh.send("sks")
+    zksh.wait_line(connecting + "ls /tasks", timeout=3)
+    zksh.send("\x03")
+    zksh.wait_line(connecting)
+    zksh.send("\x04")
+    assert zksh.finish(timeout=10) == 0
+    assert "Traceback" not in zksh.raw
