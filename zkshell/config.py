@@ -120,7 +120,7 @@ def _expand_home(path: str, environ: dict[str, str]) -> str:
 
 
 # ---- flat TOML, for Pythons without tomllib -------------------------------------------------
-_LINE = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=\s*(.*?)\s*$")
+_LINE = r"^\s*([A-Za-z0-9_-]+)\s*=\s*(.*?)\s*$"  # compiled when used: startup time
 _ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
 
 
@@ -130,7 +130,7 @@ def parse_flat_toml(text: str, source: str = "config") -> dict[str, object]:
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        match = _LINE.match(line)
+        match = re.match(_LINE, line)
         if match is None:
             raise ConfigError(f"{source}: line {number}: expected key = value")
         key, raw = match.groups()
