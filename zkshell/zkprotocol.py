@@ -1,143 +1,145 @@
-"""ZooKeeper 3.5+ operations that kazoo 2.11 does not speak, sent over kazoo's own connection.
+"""ZooKeeper 3.5/3.6+ requests kazoo 2.11 does not speak, sent on a KazooClient's own connection.
 
-Each is the real protocol request (opcode and jute record), so users see the server's own
-semantics: persistent and recursive watches, watch removal, ephemerals and child counts, the
-identity the server sees, TTL and container nodes, and watch re-registration (SetWatches2)
-after a reconnect, which kazoo itself never does.  The event hook sees every notification
-the server sends, including those of persistent watches, which kazoo drops.
+Each request is a record in kazoo's style (a namedtuple with `type`, `serialize()` and a
+`deserialize(buffer, offset)` classmethod), so `client._call(request, async_result)` queues it
+like any of kazoo's own: it gets the next xid, errors in the reply header become kazoo's
+exceptions (NOWATCHER, -121, is `kazoo.exceptions.NoWatcherError`), and the reply is read on
+the connection thread.  The `*_async` functions add what kazoo's own methods add: the chroot on
+the way out and off again on the way back.
+
+`install_event_hook` is the other half: kazoo only hands a notification to the one-shot
+watchers it registered itself, so persistent and recursive watch events never reach a caller.
 """
 
 from __future__ import annotations
 
 import logging
+import struct
 from collections import namedtuple
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from typing import Any, Callable
 
-from kazoo.protocol.serialization import (
-    Watch,
-    int_struct,
-    long_struct,
-    read_string,
-    stat_struct,
-    write_buffer,
-)
+from kazoo.client import KazooClient
+from kazoo.interfaces import IAsyncResult
+from kazoo.protocol.serialization import Watch, int_struct, read_string, stat_struct, write_buffer
 from kazoo.protocol.states import ZnodeStat
+from kazoo.security import ACL
+
+from zkshell.paths import validate_path
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPE_NAMES = {
-    -1: "None", 1: "NodeCreated", 2: "NodeDeleted", 3: "NodeDataChanged",
-    4: "NodeChildrenChanged", 5: "DataWatchRemoved", 6: "ChildWatchRemoved",
+# AddWatchMode
+PERSISTENT = 0
+PERSISTENT_RECURSIVE = 1
+
+# Watcher.WatcherType
+WATCHER_CHILDREN = 1
+WATCHER_DATA = 2
+WATCHER_ANY = 3
+
+EVENT_TYPE_NAMES: dict[int, str] = {
+    -1: "None",
+    1: "NodeCreated",
+    2: "NodeDeleted",
+    3: "NodeDataChanged",
+    4: "NodeChildrenChanged",
+    5: "DataWatchRemoved",
+    6: "ChildWatchRemoved",
     7: "PersistentWatchRemoved",
 }
-KEEPER_STATE_NAMES = {
-    0: "Disconnected", 3: "SyncConnected", 4: "AuthFailed", 5: "ConnectedReadOnly",
-    6: "SaslAuthenticated", -112: "Expired", 7: "Closed",
+
+KEEPER_STATE_NAMES: dict[int, str] = {
+    0: "Disconnected",
+    3: "SyncConnected",
+    4: "AuthFailed",
+    5: "ConnectedReadOnly",
+    6: "SaslAuthenticated",
+    -112: "Expired",
+    7: "Closed",
 }
-ADD_WATCH_PERSISTENT, ADD_WATCH_PERSISTENT_RECURSIVE = 0, 1
-WATCHER_CHILDREN, WATCHER_DATA, WATCHER_ANY = 1, 2, 3
+
+_long_struct = struct.Struct("!q")
+_KAZOO_EVENT_TYPES = (1, 2, 3, 4)
+
+EventHook = Callable[[int, int, str], Any]
 
 
-def _string(text: str | None) -> bytes:
-    """A jute ustring; unlike kazoo's writer, the empty string stays empty (not null)."""
-    if text is None:
-        return int_struct.pack(-1)
-    data = text.encode("utf-8")
-    return int_struct.pack(len(data)) + data
+def _write_ustring(text: str) -> bytes:
+    # kazoo's write_string sends "" as a null string; a path is never empty, but be exact anyway.
+    encoded = text.encode("utf-8")
+    return int_struct.pack(len(encoded)) + encoded
 
 
-def _strings(items: Iterable[str]) -> bytes:
-    items = list(items)
-    return int_struct.pack(len(items)) + b"".join(_string(item) for item in items)
+def _write_ustrings(texts: Iterable[str]) -> bytearray:
+    items = list(texts)
+    out = bytearray(int_struct.pack(len(items)))
+    for text in items:
+        out += _write_ustring(text)
+    return out
 
 
-def _read_strings(buffer: bytes, offset: int) -> tuple[list[str], int]:
+def _read_ustrings(buffer: bytes, offset: int) -> tuple[list[str], int]:
     count = int_struct.unpack_from(buffer, offset)[0]
     offset += int_struct.size
     items = []
-    for _ in range(max(count, 0)):
+    for _ in range(max(count, 0)):  # jute writes a null vector as -1
         item, offset = read_string(buffer, offset)
         items.append(item)
     return items, offset
-
-
-def _acl_bytes(acls) -> bytes:
-    return int_struct.pack(len(acls)) + b"".join(
-        int_struct.pack(acl.perms) + _string(acl.id.scheme) + _string(acl.id.id)
-        for acl in acls)
-
-
-def _path_and_stat(buffer: bytes, offset: int) -> tuple[str, ZnodeStat]:
-    path, offset = read_string(buffer, offset)
-    return path, ZnodeStat._make(stat_struct.unpack_from(buffer, offset))
-
-
-class CreateContainer(namedtuple("CreateContainer", "path data acl flags")):
-    type = 19
-
-    def serialize(self) -> bytearray:
-        return bytearray(_string(self.path) + write_buffer(self.data) + _acl_bytes(self.acl)
-                         + int_struct.pack(self.flags))
-
-    @classmethod
-    def deserialize(cls, buffer: bytes, offset: int) -> tuple[str, ZnodeStat]:
-        return _path_and_stat(buffer, offset)
-
-
-class CreateTTL(namedtuple("CreateTTL", "path data acl flags ttl")):
-    type = 21
-
-    def serialize(self) -> bytearray:
-        return bytearray(_string(self.path) + write_buffer(self.data) + _acl_bytes(self.acl)
-                         + int_struct.pack(self.flags) + long_struct.pack(self.ttl))
-
-    @classmethod
-    def deserialize(cls, buffer: bytes, offset: int) -> tuple[str, ZnodeStat]:
-        return _path_and_stat(buffer, offset)
 
 
 class AddWatch(namedtuple("AddWatch", "path mode")):
     type = 106
 
     def serialize(self) -> bytearray:
-        return bytearray(_string(self.path) + int_struct.pack(self.mode))
+        return bytearray(_write_ustring(self.path) + int_struct.pack(self.mode))
 
     @classmethod
-    def deserialize(cls, buffer: bytes, offset: int) -> None:
-        return None
+    def deserialize(cls, buffer: bytes, offset: int) -> bool:
+        # The body is an ErrorResponse that is always 0: failures come in the reply header.
+        return True
 
 
 class CheckWatches(namedtuple("CheckWatches", "path watcher_type")):
+    # The field must not be called "watcher": kazoo's reader would register it as a callback.
     type = 17
 
     def serialize(self) -> bytearray:
-        return bytearray(_string(self.path) + int_struct.pack(self.watcher_type))
+        return bytearray(_write_ustring(self.path) + int_struct.pack(self.watcher_type))
 
     @classmethod
-    def deserialize(cls, buffer: bytes, offset: int) -> None:
-        return None
+    def deserialize(cls, buffer: bytes, offset: int) -> bool:
+        return True
 
 
-class RemoveWatches(CheckWatches):
+class RemoveWatches(namedtuple("RemoveWatches", "path watcher_type")):
     type = 18
+
+    def serialize(self) -> bytearray:
+        return bytearray(_write_ustring(self.path) + int_struct.pack(self.watcher_type))
+
+    @classmethod
+    def deserialize(cls, buffer: bytes, offset: int) -> bool:
+        return True
 
 
 class GetEphemerals(namedtuple("GetEphemerals", "prefix")):
     type = 103
 
     def serialize(self) -> bytearray:
-        return bytearray(_string(self.prefix))
+        return bytearray(_write_ustring(self.prefix))
 
     @classmethod
     def deserialize(cls, buffer: bytes, offset: int) -> list[str]:
-        return _read_strings(buffer, offset)[0]
+        return _read_ustrings(buffer, offset)[0]
 
 
 class GetAllChildrenNumber(namedtuple("GetAllChildrenNumber", "path")):
     type = 104
 
     def serialize(self) -> bytearray:
-        return bytearray(_string(self.path))
+        return bytearray(_write_ustring(self.path))
 
     @classmethod
     def deserialize(cls, buffer: bytes, offset: int) -> int:
@@ -148,7 +150,9 @@ class WhoAmI(namedtuple("WhoAmI", "")):
     type = 107
 
     def __bool__(self) -> bool:
-        return True  # kazoo only answers requests that are truthy, and this one has no fields
+        # kazoo reads a reply only `if request and async_object`; a tuple with no fields is
+        # falsy, so without this the answer would be dropped and the caller would wait forever.
+        return True
 
     def serialize(self) -> bytearray:
         return bytearray()
@@ -165,112 +169,227 @@ class WhoAmI(namedtuple("WhoAmI", "")):
         return infos
 
 
-class SetWatches2(namedtuple("SetWatches2", "relative_zxid data exist child persistent "
-                                            "persistent_recursive")):
+class SetWatches2(namedtuple("SetWatches2",
+                             "relative_zxid data exist child persistent persistent_recursive")):
     type = 105
 
     def serialize(self) -> bytearray:
-        return bytearray(long_struct.pack(self.relative_zxid) + _strings(self.data)
-                         + _strings(self.exist) + _strings(self.child)
-                         + _strings(self.persistent) + _strings(self.persistent_recursive))
+        out = bytearray(_long_struct.pack(self.relative_zxid))
+        for paths in (self.data, self.exist, self.child, self.persistent,
+                      self.persistent_recursive):
+            out += _write_ustrings(paths)
+        return out
 
     @classmethod
-    def deserialize(cls, buffer: bytes, offset: int) -> None:
-        return None
+    def deserialize(cls, buffer: bytes, offset: int) -> bool:
+        return True  # the reply is a bare header
 
 
-def chrooted(client, path: str) -> str:
-    """The server's path for a client path: kazoo's chroot prefixed, as its own calls do."""
+def _write_acls(acls: Iterable[ACL]) -> bytearray:
+    items = list(acls)
+    out = bytearray(int_struct.pack(len(items)))
+    for acl in items:
+        out += int_struct.pack(acl.perms) + _write_ustring(acl.id.scheme)
+        out += _write_ustring(acl.id.id)
+    return out
+
+
+def _read_path_and_stat(buffer: bytes, offset: int) -> tuple[str, ZnodeStat]:
+    path, offset = read_string(buffer, offset)
+    return path, ZnodeStat._make(stat_struct.unpack_from(buffer, offset))
+
+
+class CreateContainer(namedtuple("CreateContainer", "path data acl flags")):
+    """A znode the server deletes once its last child is gone (CreateRequest, opcode 19);
+    `flags` is CreateMode.CONTAINER's 4.  The path is sent as given: chroot it first."""
+    type = 19
+
+    def serialize(self) -> bytearray:
+        return bytearray(_write_ustring(self.path) + write_buffer(self.data)
+                         + _write_acls(self.acl) + int_struct.pack(self.flags))
+
+    @classmethod
+    def deserialize(cls, buffer: bytes, offset: int) -> tuple[str, ZnodeStat]:
+        return _read_path_and_stat(buffer, offset)  # a Create2Response
+
+
+class CreateTTL(namedtuple("CreateTTL", "path data acl flags ttl")):
+    """A persistent znode that expires `ttl` ms after it was last changed while childless
+    (CreateTTLRequest, opcode 21; flags 5 or 6 for PERSISTENT(_SEQUENTIAL)_WITH_TTL).
+    The server refuses it unless zookeeper.extendedTypesEnabled is true."""
+    type = 21
+
+    def serialize(self) -> bytearray:
+        return bytearray(_write_ustring(self.path) + write_buffer(self.data)
+                         + _write_acls(self.acl) + int_struct.pack(self.flags)
+                         + _long_struct.pack(self.ttl))
+
+    @classmethod
+    def deserialize(cls, buffer: bytes, offset: int) -> tuple[str, ZnodeStat]:
+        return _read_path_and_stat(buffer, offset)
+
+
+def chrooted(client: KazooClient, path: str) -> str:
+    """The server's path for a client path: in ZooKeeper the chroot is the client's illusion,
+    so every outgoing path carries it (Java's prependChroot; no validation here, callers such
+    as a sequential create may pass a path ending in /)."""
     chroot = client.chroot or ""
-    if not chroot:
+    if chroot in ("", "/"):
         return path
     return chroot if path == "/" else chroot + path
 
 
-def unchrooted(client, path: str) -> str:
+def unchrooted(client: KazooClient, path: str) -> str:
+    """A server path as the client sees it.  Unlike kazoo's unchroot this only strips whole
+    components: with chroot /app, /apple stays /apple instead of becoming "le"."""
     chroot = client.chroot or ""
-    if chroot and path.startswith(chroot):
-        return path[len(chroot):] or "/"
+    if chroot in ("", "/"):
+        return path
+    if path == chroot:
+        return "/"
+    if path.startswith(chroot + "/"):
+        return path[len(chroot):]
     return path
 
 
-def _submit(client, request):
+def _target(client: KazooClient, path: str) -> str:
+    validate_path(path)  # as the Java client does, so a bad path fails here, not on the server
+    return chrooted(client, path)
+
+
+def _send(client: KazooClient, request: Any) -> IAsyncResult:
     result = client.handler.async_result()
     client._call(request, result)
     return result
 
 
-def add_watch_async(client, path: str, mode: int):
-    return _submit(client, AddWatch(chrooted(client, path), mode))
+def _mapped(client: KazooClient, inner: IAsyncResult,
+            convert: Callable[[Any], Any]) -> IAsyncResult:
+    """A result that holds `convert(value)` of `inner`, or its exception."""
+    outer = client.handler.async_result()
 
-
-def check_watches_async(client, path: str, watcher_type: int):
-    return _submit(client, CheckWatches(chrooted(client, path), watcher_type))
-
-
-def remove_watches_async(client, path: str, watcher_type: int):
-    return _submit(client, RemoveWatches(chrooted(client, path), watcher_type))
-
-
-def get_all_children_number_async(client, path: str):
-    return _submit(client, GetAllChildrenNumber(chrooted(client, path)))
-
-
-def get_ephemerals_async(client, prefix: str):
-    """Ephemerals of this session whose path starts with `prefix` (a string prefix)."""
-    result = client.handler.async_result()
-    inner = _submit(client, GetEphemerals(chrooted(client, prefix)))
-
-    def unchroot(answer) -> None:
+    def relay(done: IAsyncResult) -> None:
         try:
-            result.set([unchrooted(client, p) for p in answer.get()])
-        except Exception as exc:  # hand ZooKeeper's error to the caller unchanged
-            result.set_exception(exc)
+            outer.set(convert(done.get_nowait()))
+        except Exception as exc:
+            outer.set_exception(exc)
 
-    inner.rawlink(unchroot)
-    return result
-
-
-def who_am_i_async(client):
-    return _submit(client, WhoAmI())
+    inner.rawlink(relay)
+    return outer
 
 
-def set_watches_async(client, relative_zxid: int, data: Iterable[str] = (),
+def add_watch_async(client: KazooClient, path: str, mode: int) -> IAsyncResult:
+    """addWatch: a watch that stays after it fires (PERSISTENT) or also covers descendants
+    (PERSISTENT_RECURSIVE).  Its events only reach callers through `install_event_hook`."""
+    if mode not in (PERSISTENT, PERSISTENT_RECURSIVE):
+        raise ValueError(f"unknown addWatch mode {mode!r}")
+    return _send(client, AddWatch(_target(client, path), mode))
+
+
+def _check_watcher_type(watcher_type: int) -> None:
+    if watcher_type not in (WATCHER_CHILDREN, WATCHER_DATA, WATCHER_ANY):
+        raise ValueError(f"unknown watcher type {watcher_type!r}")
+
+
+def check_watches_async(client: KazooClient, path: str, watcher_type: int) -> IAsyncResult:
+    """checkWatches: True when the server holds such a watch for this session, else the result
+    raises NoWatcherError."""
+    _check_watcher_type(watcher_type)
+    return _send(client, CheckWatches(_target(client, path), watcher_type))
+
+
+def remove_watches_async(client: KazooClient, path: str, watcher_type: int) -> IAsyncResult:
+    """removeWatches: drop this session's watches of that type on `path` (Any also drops
+    persistent ones); the result raises NoWatcherError when there was none."""
+    _check_watcher_type(watcher_type)
+    target = _target(client, path)
+    # The server sends no event for a removed watch, so kazoo would keep the callbacks of
+    # its own watches on `path` forever and fire them at the next watch someone else sets
+    # there.  Forget them before the request goes out: once the reply is read it is too
+    # late to do it without racing the caller's next command.
+    if watcher_type in (WATCHER_DATA, WATCHER_ANY):
+        client._data_watchers.pop(target, None)
+    if watcher_type in (WATCHER_CHILDREN, WATCHER_ANY):
+        client._child_watchers.pop(target, None)
+    return _send(client, RemoveWatches(target, watcher_type))
+
+
+def get_ephemerals_async(client: KazooClient, prefix: str = "/") -> IAsyncResult:
+    """getEphemerals: this session's ephemeral znodes whose path starts with `prefix` (a plain
+    string prefix: /app/e matches /app/eph), as chroot-relative paths."""
+    request = GetEphemerals(_target(client, prefix))
+    return _mapped(client, _send(client, request),
+                   lambda paths: [unchrooted(client, p) for p in paths])
+
+
+def get_all_children_number_async(client: KazooClient, path: str) -> IAsyncResult:
+    """getAllChildrenNumber: how many descendants `path` has, at every depth."""
+    return _send(client, GetAllChildrenNumber(_target(client, path)))
+
+
+def who_am_i_async(client: KazooClient) -> IAsyncResult:
+    """whoAmI: the (scheme, user) identities the server has for this connection."""
+    return _send(client, WhoAmI())
+
+
+def set_watches_async(client: KazooClient, relative_zxid: int, data: Iterable[str] = (),
                       exist: Iterable[str] = (), child: Iterable[str] = (),
                       persistent: Iterable[str] = (),
-                      persistent_recursive: Iterable[str] = ()):
-    def chroot_all(paths: Iterable[str]) -> list[str]:
+                      persistent_recursive: Iterable[str] = ()) -> IAsyncResult:
+    """setWatches2: register watches on a new connection of the same session, as the Java
+    client does after a reconnect (kazoo does not).  A data or child watch whose znode changed
+    after `relative_zxid` fires at once instead.  The Java client splits huge lists into
+    several requests to stay under the server's packet limit; this sends one."""
+    def on_server(paths: Iterable[str]) -> list[str]:
+        # No validation: these are paths the server accepted a watch on before.
         return [chrooted(client, p) for p in paths]
 
-    return _submit(client, SetWatches2(relative_zxid, chroot_all(data), chroot_all(exist),
-                                       chroot_all(child), chroot_all(persistent),
-                                       chroot_all(persistent_recursive)))
+    return _send(client, SetWatches2(relative_zxid, on_server(data), on_server(exist),
+                                     on_server(child), on_server(persistent),
+                                     on_server(persistent_recursive)))
 
 
-def install_event_hook(client, on_event: Callable[[int, int, str], None]) -> None:
-    """Call `on_event(type, state, path)` for every notification, on the connection thread.
+def install_event_hook(client: KazooClient, on_event: EventHook) -> Callable[[], None]:
+    """Call `on_event(event_type, keeper_state, path)` for every watch notification this
+    client's connection receives, before kazoo handles it; returns a function that stops it.
 
-    Called there, before the request that caused the event is answered, so events keep
-    their place relative to command output.  kazoo's own handling still runs afterwards.
-    kazoo creates its ConnectionHandler once per client, so patching it once is enough.
+    It runs on kazoo's connection thread, in the order the server sent things, so it sees an
+    event before the reply of the request that caused it.  For the same reason it must not
+    block, nor wait for a kazoo reply (that reply could only be read after it returns).
     """
+    # kazoo makes `client._connection` once, in KazooClient.__init__, and reuses it across
+    # stop()/start() and reconnects, so wrapping it once covers the client's whole life.
     connection = client._connection
-    original = connection._read_watch_event
+    hooks: list[EventHook] | None = connection.__dict__.get("_zkprotocol_hooks")
+    if hooks is None:
+        hooks = []
+        original = connection._read_watch_event
 
-    def read_watch_event(buffer, offset):
-        try:
-            watch, _ = Watch.deserialize(buffer, offset)
-            on_event(watch.type, watch.state, unchrooted(client, watch.path))
-        except Exception:  # never break kazoo's connection thread
-            log.debug("event hook failed", exc_info=True)
-        if watch_type_known(buffer, offset):
-            return original(buffer, offset)
-        return None
+        def read_watch_event(buffer: bytes, offset: int) -> Any:
+            try:
+                watch, _ = Watch.deserialize(buffer, offset)
+                path = unchrooted(client, watch.path) if watch.path else watch.path
+            except Exception:
+                log.debug("undecodable watch event", exc_info=True)
+            else:
+                for hook in list(hooks):
+                    try:
+                        hook(watch.type, watch.state, path)
+                    except Exception:
+                        # An exception here would end kazoo's connection loop.
+                        log.debug("watch event hook %r failed", hook, exc_info=True)
+            # kazoo only handles types 1-4; for any other it logs a warning through the
+            # deprecated Logger.warn and does nothing else, so there is nothing to keep.
+            if int_struct.unpack_from(buffer, offset)[0] in _KAZOO_EVENT_TYPES:
+                return original(buffer, offset)
+            return None
 
-    connection._read_watch_event = read_watch_event
+        connection._zkprotocol_hooks = hooks
+        connection._read_watch_event = read_watch_event
+    hooks.append(on_event)
 
+    def uninstall() -> None:
+        if on_event in hooks:
+            hooks.remove(on_event)
 
-def watch_type_known(buffer: bytes, offset: int) -> bool:
-    """kazoo warns about event types it does not know (persistent watch removal)."""
-    event_type = int_struct.unpack_from(buffer, offset)[0]
-    return event_type in (1, 2, 3, 4)
+    return uninstall
