@@ -73,6 +73,7 @@ AUTH_FAILED = -115
 NO_NODE = -101
 NODE_EXISTS = -110
 INVALID_ACL = -114
+NO_WATCHER = -121
 
 
 def error_code(exc: BaseException) -> int | None:

@@ -20,7 +20,7 @@ from kazoo.protocol.states import KeeperState
 from kazoo.retry import KazooRetry
 
 from zkshell import zkprotocol
-from zkshell.errors import CONNECTION_LOSS, NotConnected, error_code
+from zkshell.errors import CONNECTION_LOSS, NO_WATCHER, NotConnected, error_code
 
 # kazoo logs warnings on every reconnect; a shell must never show them.
 _kazoo_log = logging.getLogger("kazoo")
@@ -63,6 +63,12 @@ class RequestFailed(Exception):
         self.code = code
 
 
+_ALL_KINDS = ("child", "data", "exist", "persistent", "recursive")
+_REMOVED_EVENTS = {"child": "ChildWatchRemoved", "data": "DataWatchRemoved",
+                   "exist": "DataWatchRemoved", "persistent": "PersistentWatchRemoved",
+                   "recursive": "PersistentWatchRemoved"}
+
+
 def _ignore_event(event: object) -> None:
     """The watcher object kazoo needs in order to set a watch; events arrive via the hook."""
 
@@ -100,6 +106,36 @@ class WatchBook:
             elif event_type == "PersistentWatchRemoved":
                 self.persistent.discard(path)
                 self.recursive.discard(path)
+
+    def deregister(self, path: str, watcher_type: str, local: bool, rc: int) -> list[str]:
+        """The client's half of removewatches, once the server has answered with `rc`.
+
+        ZooKeeper's Java client (ZKWatchManager.removeWatcher) decides the outcome itself,
+        and zkCli shows that: the path must hold a watch the type covers (`c` and `d` count
+        persistent watches too), but `c` only removes child watches and `d` only data and
+        exist watches, so either one on a persistent watch ends in NoWatcher although the
+        server removed its watch.  A server error wins unless `local` (-l) is set.  Returns
+        the `...WatchRemoved` event types to deliver; raises RequestFailed.
+        """
+        checked = {"c": ("child", "persistent", "recursive"),
+                   "d": ("data", "exist", "persistent", "recursive")}.get(
+                       watcher_type, _ALL_KINDS)
+        removed_from = {"c": ("child",), "d": ("data", "exist")}.get(watcher_type, _ALL_KINDS)
+        with self._lock:
+            if not any(path in getattr(self, kind) for kind in checked):
+                raise RequestFailed(NO_WATCHER)
+            events: list[str] = []
+            for kind in removed_from:
+                if rc != 0 and not local:
+                    raise RequestFailed(rc)
+                paths = getattr(self, kind)
+                if path in paths:
+                    paths.discard(path)
+                    if _REMOVED_EVENTS[kind] not in events:
+                        events.append(_REMOVED_EVENTS[kind])
+        if not events:
+            raise RequestFailed(NO_WATCHER)
+        return events
 
     def snapshot(self) -> dict[str, tuple[str, ...]]:
         with self._lock:

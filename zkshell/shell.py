@@ -57,6 +57,9 @@ class Shell:
         """Run already-split words (one-shot mode passes argv here, unsplit by zkCli)."""
         output = Output()
         self.process(words, output)
+        if self.quit_requested:
+            # zkCli's quit exits with the status of the command before it.
+            output.exit_code = self.exit_code
         self.exit_code = output.exit_code
         return output
 

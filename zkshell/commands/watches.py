@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zkshell import zkprotocol
 from zkshell.commands.base import Context, command
-from zkshell.errors import CONNECTION_LOSS, zookeeper_error
+from zkshell.errors import CONNECTION_LOSS, SESSION_EXPIRED, zookeeper_error
 from zkshell.options import Flag, OptionSpec
 from zkshell.session import RequestFailed
 
@@ -35,28 +35,20 @@ def remove_watches(ctx: Context, words: list[str]) -> None:
     parsed = ctx.parse(words, min_args=2)
     path = parsed.args[1]
     kind = next((flag for flag in "cda" if parsed.has(flag)), "a")
-    local = parsed.has("l")
     ctx.server_path(path)
+    # The request goes to the server whatever this session holds; the outcome is then
+    # decided against the session's own watches, as ZooKeeper's Java client does.
+    rc = 0
     try:
         ctx.session.call(None, lambda: zkprotocol.remove_watches_async(
             ctx.session.client, path, _WATCHER_TYPES[kind]))
     except RequestFailed as failed:
-        if not (local and failed.code == CONNECTION_LOSS):
-            raise zookeeper_error(failed.code, path) from None
-    _announce_removed(ctx, path, kind)
-
-
-def _announce_removed(ctx: Context, path: str, kind: str) -> None:
-    """ZooKeeper's client tells the removed watchers, in our case the session's one."""
-    book = ctx.session.watches
-    snapshot = book.snapshot()
-    removed = []
-    if kind in "ca" and path in snapshot["child"]:
-        removed.append("ChildWatchRemoved")
-    if kind in "da" and (path in snapshot["data"] or path in snapshot["exist"]):
-        removed.append("DataWatchRemoved")
-    if kind == "a" and (path in snapshot["persistent"] or path in snapshot["recursive"]):
-        removed.append("PersistentWatchRemoved")
+        rc = failed.code
+    try:
+        removed = ctx.session.watches.deregister(path, kind, parsed.has("l"), rc)
+    except RequestFailed as failed:
+        raise zookeeper_error(failed.code, path) from None
+    # Java's ClientCnxn.queueEvent: a removal the server never confirmed is Disconnected.
+    state = "Disconnected" if rc in (CONNECTION_LOSS, SESSION_EXPIRED) else "SyncConnected"
     for event_type in removed:
-        book.fired(event_type, path)
-        ctx.session.emit_local_event("SyncConnected", event_type, path)
+        ctx.session.emit_local_event(state, event_type, path)
