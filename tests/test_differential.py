@@ -1,0 +1,196 @@
+"""Differential tests: every script in tests/differential/scripts/ must give the same output
+from zksh as from the real zkCli.sh (ZooKeeper 3.8.0), line for line.
+
+Each script is piped into both programs (`printf '...' | zkCli.sh -server H:P`), each on fresh,
+empty servers of its own: four per script, because each program runs twice, once with stdout
+and stderr on separate pipes and once with both on one pipe (see tests/differential/harness.py
+for why).  The servers start together and the four runs go at the same time, so one script takes
+about 3 s of wall time on 2 cores and the 15 scripts about 45 s.
+
+Compared, after normalisation (zxids, times and session ids; zkCli's banner; WATCHER blocks
+taken out of the text and compared as their own ordered list): exit status, stdout, stderr,
+and the merged stream.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # zkshell is used from this checkout, installed or not
+    sys.path.insert(0, str(ROOT))
+
+from tests.differential.harness import (  # noqa: E402
+    Result,
+    normalise,
+    render,
+    run_zkcli,
+    run_zksh,
+    script_paths,
+    script_quits,
+    start_servers,
+    unified_diff,
+)
+from zkshell.server import ZooKeeperUnavailable, find_installation  # noqa: E402
+
+SCRIPTS = script_paths()
+
+
+@pytest.fixture(scope="module")
+def zookeeper_installed() -> None:
+    """Skip when ZooKeeper is not installed, except under CI, where that is a failure."""
+    try:
+        find_installation()
+    except ZooKeeperUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must have ZooKeeper installed for the differential tests: {exc}")
+        pytest.skip(f"differential tests need the real ZooKeeper and zkCli.sh: {exc}")
+
+
+def test_scripts_exist() -> None:
+    assert len(SCRIPTS) >= 8, f"expected the differential scripts in {SCRIPTS}"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[path.stem for path in SCRIPTS])
+def test_zksh_matches_zkcli(script: Path, zookeeper_installed: None) -> None:
+    text = script.read_text()
+    servers = start_servers(4)
+    try:
+        zkcli_server, zkcli_merged, zksh_server, zksh_merged = (s.address for s in servers)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            zkcli_future = pool.submit(run_zkcli, zkcli_server, text, zkcli_merged)
+            zksh_future = pool.submit(run_zksh, zksh_server, text, zksh_merged)
+            zkcli, zksh = zkcli_future.result(), zksh_future.result()
+    finally:
+        for server in servers:
+            server.cleanup()
+
+    quits = script_quits(text)
+    expected = render(zkcli, zkcli=True, address=zkcli_server, merged_address=zkcli_merged,
+                      quits=quits)
+    actual = render(zksh, zkcli=False, address=zksh_server, merged_address=zksh_merged,
+                    quits=quits)
+    if actual != expected:
+        pytest.fail(
+            f"zksh differs from zkCli on {script.name} (normalised; '-' zkCli, '+' zksh):\n"
+            + unified_diff(expected, actual)
+            + "\n--- zksh raw stderr (separate run) ---\n" + zksh.stderr[-3000:],
+            pytrace=False,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# The normaliser itself (no server needed)
+
+_STAT = """cZxid = 0x1a
+ctime = Tue Nov 24 00:38:00 UTC 2026
+mZxid = 0x1c
+mtime = Tue Nov 24 00:38:05 UTC 2026
+pZxid = 0x1a
+cversion = 0
+dataVersion = 1
+aclVersion = 0
+ephemeralOwner = 0x100003d1ee80005
+dataLength = 14
+numChildren = 0
+"""
+
+
+def test_normalise_removes_banner_and_connect_event_wherever_it_lands() -> None:
+    text = ("Connecting to 127.0.0.1:2181\nWelcome to ZooKeeper!\n\nWATCHER::\n"
+            "JLine support is disabled\n\nWatchedEvent state:SyncConnected type:None path:null\n"
+            "[zookeeper]\n")
+    assert normalise(text, zkcli=True) == normalise("[zookeeper]\n", zkcli=False)
+    # zksh's output is not cleaned: a banner there is a difference.
+    assert "Welcome to ZooKeeper!" in normalise(text, zkcli=False).lines
+
+
+def test_normalise_pulls_out_interleaved_watcher_blocks() -> None:
+    text = ("\nWATCHER::\nCreated /w/c\n\nWatchedEvent state:SyncConnected "
+            "type:NodeChildrenChanged path:/w\n\n[c]\n")
+    result = normalise(text, zkcli=False)
+    assert result.lines == ["Created /w/c", "", "[c]"]
+    assert result.events == ["WatchedEvent state:SyncConnected type:NodeChildrenChanged path:/w"]
+
+
+def test_normalise_ranks_zxids_and_sessions_and_hides_dates() -> None:
+    lines = normalise(_STAT, zkcli=False).lines
+    assert lines[:5] == ["cZxid = 0x<zxid-1>", "ctime = <date>", "mZxid = 0x<zxid-2>",
+                         "mtime = <date>", "pZxid = 0x<zxid-1>"]
+    assert lines[8] == "ephemeralOwner = 0x<session-1>"
+    padded = normalise("cZxid = 0x001a\nctime = Tue Nov 24 00:38:00 GMT 2026\n", zkcli=False)
+    assert padded.lines == ["cZxid = 0x001a", "ctime = Tue Nov 24 00:38:00 GMT 2026"]
+    epoch = "ctime = Thu Jan 01 00:00:00 UTC 1970\nephemeralOwner = 0x0\n"
+    assert normalise(epoch, zkcli=False).lines == epoch.splitlines()
+
+
+def test_normalise_strips_commons_cli_class_names_from_zkcli_only() -> None:
+    text = "org.apache.commons.cli.UnrecognizedOptionException: Unrecognized option: -z\n"
+    assert normalise(text, zkcli=True).lines == ["Unrecognized option: -z"]
+    assert normalise(text, zkcli=False).lines == [text.strip()]
+
+
+def test_normalise_drops_only_zksh_usage_lines_right_after_an_option_error() -> None:
+    zksh = ("Unrecognized option: -x\nget [-s] [-w] path\n"
+            "Node does not exist: /x\nget [-s] [-w] path\n"
+            "Missing argument for option: v\nnot a usage line\n"
+            "Missing argument for option: m\nget [-s] [-w] path\nget [-s] [-w] path\n")
+    assert normalise(zksh, zkcli=False).lines == [
+        "Unrecognized option: -x", "Node does not exist: /x", "get [-s] [-w] path",
+        "Missing argument for option: v", "not a usage line",
+        "Missing argument for option: m", "get [-s] [-w] path"]
+    # zkCli's own usage lines are never removed.
+    zkcli = "Missing argument for option: m\naddWatch [-m mode] path # optional mode"
+    assert normalise(zkcli, zkcli=True).lines[1].startswith("addWatch")
+
+
+def test_normalise_hides_only_the_version_string() -> None:
+    zkcli = "ZooKeeper CLI version: 3.8.0-${mvngit.commit.id}, built on 2024-12-29 17:54 UTC\n"
+    zksh = "ZooKeeper CLI version: zksh 0.1.0\n"
+    assert normalise(zkcli, zkcli=True) == normalise(zksh, zkcli=False)
+    assert normalise("zksh 0.1.0\n", zkcli=False).lines == ["zksh 0.1.0"]
+
+
+def test_normalise_marks_a_missing_final_newline() -> None:
+    assert normalise("KeeperErrorCode = NoAuth for /t", zkcli=False).lines == [
+        "KeeperErrorCode = NoAuth for /t", "<no newline at end of output>"]
+
+
+def test_normalise_canonical_event_order_where_zkcli_has_none() -> None:
+    def block(event: str) -> str:
+        return f"\nWATCHER::\n\nWatchedEvent state:{event}\n"
+
+    connect = block("SyncConnected type:None path:null")
+    racy = (connect + block("SyncConnected type:ChildWatchRemoved path:/p")
+            + block("SyncConnected type:DataWatchRemoved path:/p")
+            + connect + block("Closed type:None path:null"))
+    ordered = (block("SyncConnected type:DataWatchRemoved path:/p")
+               + block("SyncConnected type:ChildWatchRemoved path:/p")
+               + block("Closed type:None path:null") + connect)
+    assert normalise(racy, zkcli=True).events == normalise(ordered, zkcli=False).events
+
+
+def test_normalise_restores_closed_event_lost_to_quit() -> None:
+    closed = "\nWATCHER::\n\nWatchedEvent state:Closed type:None path:null\n"
+    connect = "\nWATCHER::\n\nWatchedEvent state:SyncConnected type:None path:null\n"
+    assert normalise(connect + "x\n", zkcli=True, quits=True) == normalise(
+        "x\n" + closed, zkcli=False)
+    assert normalise(connect + "x\n" + closed, zkcli=True, quits=True) == normalise(
+        "x\n" + closed, zkcli=False)
+
+
+def test_render_shows_every_view() -> None:
+    text = render(Result("out\n", "err\n", "out\nerr\n", 1, 1), zkcli=False)
+    assert text.splitlines() == [
+        "== exit status: 1", "== exit status (merged run): 1",
+        "== stdout, WATCHER blocks removed (1 lines)", "out",
+        "== stdout, watch events in order (0)",
+        "== stderr, WATCHER blocks removed (1 lines)", "err",
+        "== stderr, watch events in order (0)",
+        "== merged stdout+stderr, WATCHER blocks removed (2 lines)", "out", "err",
+        "== merged stdout+stderr, watch events in order (0)"]
