@@ -4,22 +4,38 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ZOOKEEPER_JAR := /usr/share/java/zookeeper.jar
 
-.PHONY: help install zookeeper test lint demo bench clean
+.PHONY: help install bytecode zookeeper test lint demo bench clean
 
 help:
 	@echo "make demo   - play the master/worker walkthrough against a local ZooKeeper"
 	@echo "make test   - lint and run the tests against real ZooKeeper servers"
 	@echo "make bench  - time zksh against zkCli.sh on the same server"
-	@echo "make install - create .venv with zksh in it"
+	@echo "make install - create .venv with zksh in it (again after a source change)"
 
-$(BIN)/zksh: pyproject.toml
+SOURCES := $(shell find zkshell -name '*.py')
+
+# The virtualenv and the dependencies: redone only when pyproject.toml changes.
+$(VENV)/.deps: pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
 	  echo "python3 -m venv is missing: installing python3-venv"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; \
 	  rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q '.[test]'
 	@touch $@
+
+# zksh itself, installed as `pip install .` installs it for users, again whenever a source
+# changes.  Not editable on purpose: setuptools' editable finder is imported at every Python
+# start and costs a one-shot command 15-30 ms.  The tests run the checkout's code directly.
+$(BIN)/zksh: $(VENV)/.deps $(SOURCES)
+	$(BIN)/python -m pip install -q --no-deps .
+	@$(MAKE) --no-print-directory bytecode
+	@touch $@
+
+# The tests run zkshell from the checkout; compiled once here, so that each of their many
+# `python -m zkshell` starts does not compile it again (PYTHONDONTWRITEBYTECODE may be set).
+bytecode:
+	@$(BIN)/python -m compileall -q zkshell >/dev/null
 
 install: $(BIN)/zksh
 

@@ -8,11 +8,18 @@ import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from kazoo.client import KazooClient
 
 from zkshell.server import LocalServer, ZooKeeperUnavailable, find_installation
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+# `make install` installs a copy of zkshell into .venv; every `python -m zkshell` a test
+# starts must run this checkout's code instead, from whatever directory pytest runs in.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(CHECKOUT), os.environ.get("PYTHONPATH")) if p)
 
 
 def require_zookeeper() -> None:

@@ -16,8 +16,7 @@ from __future__ import annotations
 import logging
 import struct
 from collections import namedtuple
-from collections.abc import Iterable
-from typing import Any, Callable
+from collections.abc import Callable, Iterable
 
 from kazoo.client import KazooClient
 from kazoo.interfaces import IAsyncResult
@@ -26,6 +25,11 @@ from kazoo.protocol.states import ZnodeStat
 from kazoo.security import ACL
 
 from zkshell.paths import validate_path
+
+# typing costs a one-shot command milliseconds at start-up; annotations are never evaluated.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +66,7 @@ KEEPER_STATE_NAMES: dict[int, str] = {
 _long_struct = struct.Struct("!q")
 _KAZOO_EVENT_TYPES = (1, 2, 3, 4)
 
-EventHook = Callable[[int, int, str], Any]
+EventHook = Callable[[int, int, str], object]
 
 
 def _write_ustring(text: str) -> bytes:

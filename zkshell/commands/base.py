@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from zkshell.errors import CliError, UsageError, zookeeper_error
 from zkshell.options import OptionError, OptionSpec, Parsed, parse_options
@@ -17,6 +16,7 @@ from zkshell.output import Output
 from zkshell.paths import InvalidPath, validate_path
 from zkshell.session import RequestFailed, Session
 
+TYPE_CHECKING = False  # not typing's: importing typing costs one-shot start-up time
 if TYPE_CHECKING:
     from zkshell.shell import Shell
 
