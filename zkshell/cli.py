@@ -13,7 +13,8 @@ import threading
 from dataclasses import dataclass, field
 
 from zkshell import __version__
-from zkshell.config import ConfigError, Settings, load_settings
+from zkshell.config import MAX_TIMEOUT_MS, ConfigError, Settings, load_settings
+from zkshell.connect_string import InvalidConnectString, check_connect_string
 
 USAGE = """\
 usage: zksh [-server host:port[,host:port...][/chroot]] [-timeout ms] [-r]
@@ -77,11 +78,7 @@ def parse_invocation(argv: list[str], environ: dict[str, str]) -> Invocation:
             if key == "server":
                 inv.server = value
             elif key == "timeout":
-                try:
-                    inv.timeout_ms = int(value)
-                except ValueError:
-                    raise InvocationError(f"-timeout must be a number of milliseconds: {value}"
-                                          ) from None
+                inv.timeout_ms = _timeout_ms(value)
         elif arg == "-r":
             inv.read_only = True
         elif arg == "-waitforconnection":
@@ -91,7 +88,23 @@ def parse_invocation(argv: list[str], environ: dict[str, str]) -> Invocation:
         elif not arg.startswith("-"):
             inv.command = [arg, *args]
             break
+    try:
+        check_connect_string(inv.server)
+    except InvalidConnectString as exc:
+        raise InvocationError(f"zksh: {exc}") from None
     return inv
+
+
+def _timeout_ms(value: str) -> int:
+    """A session timeout the protocol can carry (a positive 32-bit int), as Java parses it."""
+    try:
+        timeout = int(value) if value.strip() == value else None
+    except ValueError:
+        timeout = None
+    if timeout is None or not 0 < timeout <= MAX_TIMEOUT_MS:
+        raise InvocationError(f"-timeout must be a positive number of milliseconds "
+                              f"(at most {MAX_TIMEOUT_MS}): {value}")
+    return timeout
 
 
 class StreamPrinter:
@@ -104,8 +117,14 @@ class StreamPrinter:
     def write(self, stream: str, text: str) -> None:
         target = sys.stdout if stream == "out" else sys.stderr
         with self._lock:
-            target.write(text)
-            target.flush()
+            try:
+                target.write(text)
+                target.flush()
+            except OSError:
+                # `| head` closed the pipe, or the disk is full: Java's PrintStream drops
+                # the text and zkCli carries on, and so do we, without a traceback now or
+                # when Python flushes the stream at exit.
+                _discard_from_now_on(target)
 
     def event(self, text: str) -> None:
         if self.enabled:
@@ -114,6 +133,15 @@ class StreamPrinter:
     def output(self, output) -> None:
         for stream, text in output.chunks:
             self.write(stream, text)
+
+
+def _discard_from_now_on(stream) -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def _make_shell(inv: Invocation, printer: StreamPrinter):
@@ -148,15 +176,17 @@ def run_one_shot(inv: Invocation) -> int:
 
 
 def run_script(inv: Invocation, stream) -> int:
+    from zkshell import format as fmt
+
     printer = StreamPrinter()
     shell = _make_shell(inv, printer)
-    # zkCli prints its banner and the first SyncConnected here; a script wants only results.
-    printer.enabled = False
+    printer.write("out", fmt.banner(inv.server, piped=True))
     if not _connect(shell, inv):
         sys.stderr.write("KeeperErrorCode = ConnectionLoss\n")
         return 1
-    shell.session.wait_connected(min(inv.timeout_ms / 1000.0, 10.0))
-    printer.enabled = True
+    # zkCli's SyncConnected block lands anywhere among its first lines; here it comes before
+    # the first command's output.  A dead server ends the wait at its first refusal.
+    shell.session.wait_settled(inv.timeout_ms / 1000.0)
     try:
         for raw in stream:
             line = raw[:-1] if raw.endswith("\n") else raw
@@ -183,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "--version":
         sys.stdout.write(f"zksh {__version__}\n")
         return 0
+    # Java decodes its arguments and replaces bytes that are not UTF-8 with U+FFFD, so
+    # zkCli stores EF BF BD for them; Python hands them over as lone surrogates.
+    argv = [arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for arg in argv]
     try:
         inv = parse_invocation(argv, dict(os.environ))
     except InvocationError as exc:

@@ -80,6 +80,10 @@ def read_config_file(path: str) -> dict[str, object]:
         raise ConfigError(f"{path}: {exc}") from None
 
 
+# The protocol carries the session timeout as a 32-bit int.
+MAX_TIMEOUT_MS = 2**31 - 1
+
+
 def _apply(settings: Settings, values: dict[str, object], source: str) -> None:
     for key, value in values.items():
         kind = _FILE_KEYS.get(key)
@@ -92,6 +96,8 @@ def _apply(settings: Settings, values: dict[str, object], source: str) -> None:
             raise ConfigError(f"{source}: {key} must be {_TYPE_WORDS[kind]}, not {value!r}")
         if expected is int and value <= 0:
             raise ConfigError(f"{source}: {key} must be positive, not {value}")
+        if key == "timeout" and value > MAX_TIMEOUT_MS:
+            raise ConfigError(f"{source}: timeout must be at most {MAX_TIMEOUT_MS} ms")
         setattr(settings, key, value)
 
 
@@ -103,7 +109,7 @@ def _apply_environment(settings: Settings, environ: dict[str, str]) -> None:
         settings.server = environ["ZKSH_SERVER"]
     if environ.get("ZKSH_TIMEOUT"):
         text = environ["ZKSH_TIMEOUT"]
-        if not text.isdigit() or int(text) <= 0:
+        if not text.isdigit() or not 0 < int(text) <= MAX_TIMEOUT_MS:
             raise ConfigError(f"ZKSH_TIMEOUT must be a number of milliseconds: {text}")
         settings.timeout = int(text)
     if "ZKSH_HISTORY" in environ:  # set but empty: keep no history

@@ -20,6 +20,7 @@ from kazoo.protocol.states import KeeperState
 from kazoo.retry import KazooRetry
 
 from zkshell import zkprotocol
+from zkshell.connect_string import check_connect_string
 from zkshell.errors import CONNECTION_LOSS, NO_WATCHER, NotConnected, error_code
 
 # kazoo logs warnings on every reconnect; a shell must never show them.
@@ -163,14 +164,20 @@ class Session:
         self.watches = WatchBook()
         self.client: KazooClient | None = None
         self._changed = threading.Condition()
-        self._failed_attempts = 0
+        self._failed_attempts = 0  # passes over the server list that never connected
+        self._connections = 0
         self._expired = False
         self._closing = False
         self._was_connected = False  # a later CONNECTED is a reconnect: restore the watches
 
     # ---- lifecycle -------------------------------------------------------------------
     def connect(self, server: str | None = None) -> None:
-        """Start a new session (closing the current one first), without waiting for it."""
+        """Start a new session (closing the current one first), without waiting for it.
+
+        A server string kazoo cannot use raises InvalidConnectString and leaves the current
+        session as it is."""
+        if server is not None:
+            check_connect_string(server)
         if self.client is not None:
             self.close()
         if server is not None:
@@ -197,22 +204,29 @@ class Session:
 
         def session_callback(state: KeeperState) -> None:
             previous = client._state
+            if state in _CONNECTED:
+                self._connections += 1
             original_callback(state)
             self._on_state_change(client, previous, state)
 
         client._session_callback = session_callback
         connection = client._connection
-        original_attempt = connection._connect_attempt
+        original_loop = connection._connect_loop
 
-        def connect_attempt(*args, **kwargs):
+        def connect_loop(*args, **kwargs):
+            # One pass over the server list.  It failed when it never got connected: the
+            # servers refused, timed out or did not resolve (kazoo then raises before any
+            # attempt).  A pass that ends because a live connection dropped is no failure.
+            connections_before = self._connections
             try:
-                return original_attempt(*args, **kwargs)
+                return original_loop(*args, **kwargs)
             finally:
                 with self._changed:
-                    self._failed_attempts += 1
+                    if self._connections == connections_before:
+                        self._failed_attempts += 1
                     self._changed.notify_all()
 
-        connection._connect_attempt = connect_attempt
+        connection._connect_loop = connect_loop
         return client
 
     def close(self) -> None:
@@ -274,6 +288,12 @@ class Session:
                     return False
                 self._changed.wait(remaining)
         return True
+
+    def wait_settled(self, timeout: float) -> bool:
+        """Wait until connected, or until a connection attempt has failed; True if connected.
+
+        What a first command needs before it runs: zkCli's would wait just as long."""
+        return self._wait_for_connection(self.client, timeout) if self.client else False
 
     def _is_connected(self) -> bool:
         return self.alive and self.client.client_state in _CONNECTED

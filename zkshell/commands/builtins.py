@@ -7,6 +7,7 @@ then says `Not connected`, exactly as zkCli does).
 from __future__ import annotations
 
 from zkshell.commands.base import Context, command
+from zkshell.connect_string import InvalidConnectString
 from zkshell.errors import CliError
 from zkshell.tokenizer import split_line
 
@@ -21,7 +22,7 @@ def _quit(ctx: Context, words: list[str]) -> None:
 def _history(ctx: Context, words: list[str]) -> None:
     shell = ctx.shell
     for i in range(max(shell.command_count - 10, 0), shell.command_count + 1):
-        ctx.out(f"{i} - {shell.history.get(i)}\n")
+        ctx.out(f"{i} - {shell.history.get(i, 'null')}\n")  # one-shot keeps no history
 
 
 @command("printwatches", "on|off", shell_level=True)
@@ -34,7 +35,10 @@ def _printwatches(ctx: Context, words: list[str]) -> None:
 
 @command("connect", "host:port", shell_level=True)
 def _connect(ctx: Context, words: list[str]) -> None:
-    ctx.session.connect(words[1] if len(words) >= 2 else None)
+    try:
+        ctx.session.connect(words[1] if len(words) >= 2 else None)
+    except InvalidConnectString as exc:
+        raise CliError(str(exc)) from None
 
 
 @command("redo", "cmdno", shell_level=True)
