@@ -101,13 +101,20 @@ numChildren = 0
 """
 
 
-def test_normalise_removes_banner_and_connect_event_wherever_it_lands() -> None:
-    text = ("Connecting to 127.0.0.1:2181\nWelcome to ZooKeeper!\n\nWATCHER::\n"
-            "JLine support is disabled\n\nWatchedEvent state:SyncConnected type:None path:null\n"
-            "[zookeeper]\n")
-    assert normalise(text, zkcli=True) == normalise("[zookeeper]\n", zkcli=False)
-    # zksh's output is not cleaned: a banner there is a difference.
-    assert "Welcome to ZooKeeper!" in normalise(text, zkcli=False).lines
+def test_normalise_keeps_the_banner_and_finds_the_connect_event_wherever_it_lands() -> None:
+    racy = ("Connecting to 127.0.0.1:2181\nWelcome to ZooKeeper!\n\nWATCHER::\n"
+            "JLine support is disabled\n\nWatchedEvent state:SyncConnected type:None "
+            "path:null\n[zookeeper]\n")
+    ordered = ("Connecting to 127.0.0.1:2181\nWelcome to ZooKeeper!\nJLine support is "
+               "disabled\n\nWATCHER::\n\nWatchedEvent state:SyncConnected type:None "
+               "path:null\n[zookeeper]\n")
+    assert normalise(racy, zkcli=True) == normalise(ordered, zkcli=False)
+    result = normalise(ordered, zkcli=False, address="127.0.0.1:2181")
+    assert result.lines == ["Connecting to <server>", "Welcome to ZooKeeper!",
+                            "JLine support is disabled", "[zookeeper]"]
+    assert result.events == ["WatchedEvent state:SyncConnected type:None path:null"]
+    # A missing banner is a difference.
+    assert normalise("[zookeeper]\n", zkcli=False) != normalise(ordered, zkcli=True)
 
 
 def test_normalise_pulls_out_interleaved_watcher_blocks() -> None:
@@ -169,7 +176,7 @@ def test_normalise_canonical_event_order_where_zkcli_has_none() -> None:
     racy = (connect + block("SyncConnected type:ChildWatchRemoved path:/p")
             + block("SyncConnected type:DataWatchRemoved path:/p")
             + connect + block("Closed type:None path:null"))
-    ordered = (block("SyncConnected type:DataWatchRemoved path:/p")
+    ordered = (connect + block("SyncConnected type:DataWatchRemoved path:/p")
                + block("SyncConnected type:ChildWatchRemoved path:/p")
                + block("Closed type:None path:null") + connect)
     assert normalise(racy, zkcli=True).events == normalise(ordered, zkcli=False).events
@@ -179,9 +186,12 @@ def test_normalise_restores_closed_event_lost_to_quit() -> None:
     closed = "\nWATCHER::\n\nWatchedEvent state:Closed type:None path:null\n"
     connect = "\nWATCHER::\n\nWatchedEvent state:SyncConnected type:None path:null\n"
     assert normalise(connect + "x\n", zkcli=True, quits=True) == normalise(
-        "x\n" + closed, zkcli=False)
+        connect + "x\n" + closed, zkcli=False)
     assert normalise(connect + "x\n" + closed, zkcli=True, quits=True) == normalise(
-        "x\n" + closed, zkcli=False)
+        connect + "x\n" + closed, zkcli=False)
+    # zksh gets no such help.
+    assert normalise(connect + "x\n", zkcli=False, quits=True).events == [
+        "WatchedEvent state:SyncConnected type:None path:null"]
 
 
 def test_render_shows_every_view() -> None:

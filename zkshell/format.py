@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import time
 from collections.abc import Iterable
 
@@ -67,11 +68,26 @@ def acl_lines(acls) -> str:
                    for acl in acls)
 
 
+def _java_replace(error: UnicodeError) -> tuple[str, int]:
+    """Java's UTF-8 decoder replaces an encoded surrogate (ED A0..BF 80..BF) with one U+FFFD
+    where Python replaces each of its three bytes; otherwise the two agree."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    data, start = error.object, error.start
+    if (data[start] == 0xED and start + 2 < len(data) and 0xA0 <= data[start + 1] <= 0xBF
+            and 0x80 <= data[start + 2] <= 0xBF):
+        return "\ufffd", start + 3
+    return "\ufffd", error.end
+
+
+codecs.register_error("zksh-java-replace", _java_replace)
+
+
 def decode_data(data: bytes | None) -> str:
     """Node data as zkCli prints it: `null` for none, UTF-8 with U+FFFD for bad bytes."""
     if data is None:
         return "null"
-    return data.decode("utf-8", errors="replace")
+    return data.decode("utf-8", errors="zksh-java-replace")
 
 
 def watched_event(state: str, event_type: str, path: str | None) -> str:
@@ -82,3 +98,10 @@ def watched_event(state: str, event_type: str, path: str | None) -> str:
 def watcher_block(state: str, event_type: str, path: str | None) -> str:
     """What zkCli's default watcher prints for one event: a blank line before each line."""
     return f"\nWATCHER::\n\n{watched_event(state, event_type, path)}\n"
+
+
+def banner(server: str, piped: bool) -> str:
+    """What zkCli prints before reading commands.  Piped, the Debian zkCli (no JLine on its
+    class path) also says so; on a terminal zksh leaves that Java detail out."""
+    text = f"Connecting to {server}\nWelcome to ZooKeeper!\n"
+    return text + "JLine support is disabled\n" if piped else text

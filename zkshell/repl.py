@@ -22,6 +22,7 @@ from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.styles import Style
 
+from zkshell import format as fmt
 from zkshell import lexer, toolbar
 from zkshell.cli import Invocation, _make_shell
 from zkshell.colour import ColourPrinter
@@ -128,7 +129,7 @@ def run_repl(inv: Invocation) -> int:
     cache = ZnodeCache(shell.session)
     prompt_session = build_prompt_session(shell, settings, history, cache, colour,
                                           terminal=is_terminal(sys.stdout))
-    printer.write("out", f"Connecting to {inv.server}\nWelcome to ZooKeeper!\n")
+    printer.write("out", fmt.banner(inv.server, piped=False))
     shell.session.connect()
     cache.start()
     if inv.wait_for_connection:

@@ -14,7 +14,7 @@ exists` would differ on a reused server).  The two runs are independent, so `run
 `run_zksh` start them at the same time.
 
 Normalisation (see `normalise`) removes what legitimately differs between two runs or two
-servers (zxids, times, session ids, zkCli's start-up banner and SLF4J noise) and pulls the
+servers (zxids, times, session ids, the server's address, zkCli's SLF4J noise) and pulls the
 asynchronous WATCHER blocks out of the text so they can be compared on their own.
 """
 
@@ -214,7 +214,7 @@ def zksh_command(address: str) -> list[str]:
 
 
 def run_zksh(address: str, script_text: str, merged_address: str | None = None) -> Result:
-    """zksh in script mode (stdin not a tty): no banner, no initial connection WATCHER block.
+    """zksh in script mode (stdin not a tty), which prints what zkCli prints, banner included.
 
     It runs from the repository root so that `-m zkshell` finds this checkout.  Nothing forces
     Python's stdout to be unbuffered: the merged view checks that zksh itself keeps stdout and
@@ -226,11 +226,6 @@ def run_zksh(address: str, script_text: str, merged_address: str | None = None) 
 # --------------------------------------------------------------------------------------------
 # Normalisation
 
-# zkCli's start-up lines (stdout).  "Connecting to" is printed before the session starts; the
-# other two are printed before stdin is read, so they precede every command's output, but the
-# connect event (a WATCHER block from the event thread) may land before, between or after them.
-_BANNER = (re.compile(r"Connecting to \S+$"), re.compile(r"Welcome to ZooKeeper!$"),
-           re.compile(r"JLine support is (dis|en)abled$"))
 _SLF4J = re.compile(r"SLF4J: ")
 _CONNECT_EVENT = "WatchedEvent state:SyncConnected type:None path:null"
 # Long.toHexString: lower case, no zero padding.  A padded or upper-case value does not match
@@ -345,10 +340,11 @@ def normalise(text: str, *, zkcli: bool = True, address: str | None = None,
               quits: bool = False) -> Normalised:
     """Normalise one captured stream (stdout, stderr or merged).
 
-    zkcli=True is for zkCli's output: it removes the start-up banner, the SLF4J lines, the
-    first connect event (`SyncConnected type:None`), none of which zksh prints in script mode,
-    and the `org.apache.commons.cli.XxxException: ` prefix of option errors.  For zksh's
-    output pass zkcli=False, so that a stray banner or class name shows up as a difference.
+    zkcli=True is for zkCli's output: it removes the SLF4J lines (Debian's zkCli has no
+    logging binding and says so on stderr) and the `org.apache.commons.cli.XxxException: `
+    prefix of option errors.  For zksh's output pass zkcli=False, so that a log line or a
+    class name shows up as a difference.  The start-up banner and the first SyncConnected are
+    compared like everything else.
 
     quits=True (the script runs `quit`, see `script_quits`) with zkcli=True restores the final
     Closed event when zkCli lost it: `quit` closes the session, which queues that event for the
@@ -378,16 +374,11 @@ def normalise(text: str, *, zkcli: bool = True, address: str | None = None,
     kept: list[str] = []
     events: list[str] = []
     markers = 0
-    banner_left = list(_BANNER) if zkcli else []
     for line in lines:
         if zkcli and _SLF4J.match(line):
             continue
         if zkcli:
             line = _JAVA_EXCEPTION_PREFIX.sub("", line)
-        matched_banner = next((b for b in banner_left if b.match(line)), None)
-        if matched_banner is not None:
-            banner_left.remove(matched_banner)
-            continue
         if line == "WATCHER::" or _EVENT.match(line):
             if kept and kept[-1] == "":
                 kept.pop()  # the "\n" this block wrote just before its line
@@ -398,14 +389,11 @@ def normalise(text: str, *, zkcli: bool = True, address: str | None = None,
             continue
         kept.append(line)
 
-    if zkcli and events and events[0] == _CONNECT_EVENT:
-        events.pop(0)
-        markers -= 1
     if zkcli and quits and text.strip():
-        # Each session zkCli opened prints one SyncConnected (the first was dropped above) and,
-        # when closed while alive (close, connect, quit), one Closed.  A script that quits has
-        # closed them all, so one missing Closed is the one lost to the exit race.
-        sessions = events.count(_CONNECT_EVENT) + 1
+        # Each session zkCli opened prints one SyncConnected and, when closed while alive
+        # (close, connect, quit), one Closed.  A script that quits has closed them all, so
+        # one missing Closed is the one lost to the exit race.
+        sessions = events.count(_CONNECT_EVENT)
         if events.count(_CLOSED_EVENT) == sessions - 1:
             events.append(_CLOSED_EVENT)
             markers += 1
