@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 
@@ -9,7 +11,7 @@ import pytest
 from kazoo.client import KazooClient
 
 from zkshell.player.proxy import FaultProxy
-from zkshell.server import LocalServer, free_port
+from zkshell.server import LocalServer, free_port, zkcli_command, zkcli_env
 from zkshell.session import Session
 from zkshell.shell import Shell
 
@@ -81,9 +83,104 @@ def test_one_shot_exit_status_follows_zkcli(chroot_address):
 def test_script_mode_runs_each_line_and_exits_with_the_last_status(chroot_address):
     script = 'create /w ""\nget /w\nls /\nget /nope\n'
     result = run_zksh("-server", chroot_address, input=script)
-    assert result.stdout == "\n[w]\n"
+    # zkCli's banner, then its connection event, then the commands' output.
+    assert result.stdout == (f"Connecting to {chroot_address}\nWelcome to ZooKeeper!\n"
+                             "JLine support is disabled\n\nWATCHER::\n\nWatchedEvent "
+                             "state:SyncConnected type:None path:null\n\n[w]\n")
     assert result.stderr == "Created /w\nNode does not exist: /nope\n"
     assert result.returncode == 1
+
+
+def test_script_mode_against_a_dead_server_fails_each_command_at_once():
+    started = time.monotonic()
+    result = run_zksh("-server", f"127.0.0.1:{free_port()}", input="ls /\nls /zookeeper\n")
+    assert result.stderr == ("KeeperErrorCode = ConnectionLoss for /\n"
+                             "KeeperErrorCode = ConnectionLoss for /zookeeper\n")
+    assert "WATCHER" not in result.stdout
+    assert time.monotonic() - started < 5  # zkCli: 1.4 s; waiting for a connection: 10 s
+
+
+def test_an_unresolvable_host_fails_like_a_refused_one():
+    started = time.monotonic()
+    result = run_zksh("-server", "no-such-host.invalid:2181", "ls", "/")
+    assert (result.stderr, result.returncode) == ("KeeperErrorCode = ConnectionLoss for /\n", 1)
+    assert time.monotonic() - started < 10  # it used to wait out the whole session timeout
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:abc", "", "127.0.0.1:99999", ":",
+                                     "127.0.0.1:2181/a/../b", "127.0.0.1:2181//x"])
+def test_a_bad_server_address_is_named_before_anything_starts(address):
+    result = run_zksh("-server", address, "ls", "/")
+    assert result.returncode == 2
+    assert result.stderr.startswith("zksh: Invalid ")
+    assert address in result.stderr and "Traceback" not in result.stderr
+
+
+def test_connect_to_a_bad_address_keeps_the_current_session(chroot_address):
+    result = run_zksh("-server", chroot_address,
+                      input='connect 127.0.0.1:abc\nconnect ""\ncreate /still ""\nls /\n')
+    assert ('Invalid server address "127.0.0.1:abc": Port could not be cast to integer '
+            "value as 'abc'\n") in result.stderr
+    assert 'Invalid server address "": bad hostname\n' in result.stderr
+    assert result.stdout.endswith("[still]\n")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_request_after_a_dropped_connection_waits_for_the_reconnect(chroot_address):
+    # The server drops a connection whose packet is over its 1 MB limit; the next command
+    # must run on the new connection, not fail because the old one ended.
+    for _ in range(3):
+        result = run_zksh("-server", chroot_address,
+                          input=f"create /L {'x' * 1_100_000}\nls /L\n")
+        assert result.stderr == ("KeeperErrorCode = ConnectionLoss for /L\n"
+                                 "Node does not exist: /L\n")
+        assert "state:Disconnected" in result.stdout
+
+
+@pytest.mark.parametrize("value", ["99999999999", "0", "-5", "abc", ""])
+def test_a_timeout_the_protocol_cannot_carry_is_refused(value):
+    result = run_zksh("-server", "127.0.0.1:1", "-timeout", value, input="ls /\n",
+                      timeout=20)
+    assert result.returncode == 2
+    assert result.stderr.startswith("-timeout must be a positive number of milliseconds")
+
+
+def test_a_closed_pipe_ends_the_output_quietly(chroot_address, zk_server, admin):
+    root = chroot_address[len(zk_server.address):]
+    transaction = admin.transaction()
+    for i in range(3000):
+        transaction.create(f"{root}/n{i:04d}")
+    transaction.commit()
+    for args in (["ls", "-R", "/"], []):
+        command = " ".join([sys.executable, "-m", "zkshell", "-server", chroot_address, *args])
+        piped = "ls -R /\n" if not args else ""
+        result = subprocess.run(f"printf '{piped}' | {command} | head -1; "
+                                "echo \"status ${PIPESTATUS[1]}\"",
+                                shell=True, executable="/bin/bash", capture_output=True,
+                                text=True, timeout=60)
+        assert "Traceback" not in result.stderr and "Error" not in result.stderr
+        assert result.stdout.endswith("status 0\n")
+
+
+def test_arguments_that_are_not_utf8_are_stored_as_java_stores_them(chroot_address, zk_server,
+                                                                  admin):
+    argv = [sys.executable, "-m", "zkshell", "-server", chroot_address, "create", "/raw",
+            b"\xff\xfeab"]
+    result = subprocess.run(argv, capture_output=True, timeout=60)
+    assert (result.stderr, result.returncode) == (b"Created /raw\n", 0)
+    root = chroot_address[len(zk_server.address):]
+    assert admin.get(root + "/raw")[0] == "\ufffd\ufffdab".encode()
+
+
+def test_one_shot_history_and_delete_root_under_a_chroot_are_zkclis(chroot_address):
+    assert run_zksh("-server", chroot_address, "history").stdout == "0 - null\n"
+    deleted = run_zksh("-server", chroot_address, "delete", "/")
+    assert deleted.stderr == "Arguments are not valid : /\n"
+
+
+def test_a_character_outside_the_bmp_is_invalid_in_a_path_as_in_java(chroot_address):
+    result = run_zksh("-server", chroot_address, "create", "/t\U0001F600")
+    assert result.stderr == 'Invalid path string "/t\U0001F600" caused by invalid character @2\n'
 
 
 def test_dead_server_fails_fast_with_connection_loss_and_no_log_noise():
@@ -107,9 +204,17 @@ def test_bad_input_never_shows_a_traceback(chroot_address):
     assert "Unrecognized option: -z\nls [-s] [-w] [-R] path\n" in result.stderr
 
 
-def test_binary_data_is_printed_like_zkcli(chroot_address, zk_server, admin):
-    admin.create(chroot_address[len(zk_server.address):] + "/bin", b"ok\xff\xfe!")
-    assert run_zksh("-server", chroot_address, "get", "/bin").stdout == "ok\ufffd\ufffd!\n"
+@pytest.mark.parametrize("data", [b"ok\xff\xfe!", b"\xed\xa0\x80x", b"\xc0\xafz\xe2\x82",
+                                  b"\xf0\x9f\x98\x80 \xf4\x90\x80\x80"])
+def test_binary_data_is_printed_as_zkcli_prints_it(chroot_address, zk_server, admin, data):
+    root = chroot_address[len(zk_server.address):]
+    admin.create(root + "/bin", data)
+    zksh = subprocess.run([sys.executable, "-m", "zkshell", "-server", chroot_address, "get",
+                           "/bin"], capture_output=True, timeout=60)
+    zkcli = subprocess.run([*zkcli_command(chroot_address), "get", "/bin"],
+                           capture_output=True, timeout=60, env=zkcli_env())
+    # zkCli's one-shot output starts with its banner and connection event; the data is last.
+    assert zksh.stdout == zkcli.stdout.split(b"path:null\n")[-1]
 
 
 # ---- the session through failures ---------------------------------------------------

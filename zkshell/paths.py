@@ -34,7 +34,15 @@ def validate_path(path: str, sequential: bool = False) -> None:
         raise InvalidPath(f'Invalid path string "{path}" caused by {reason}')
 
 
-def _find_invalid(path: str) -> str | None:
+def _utf16_units(text: str) -> str:
+    """`text` as Java holds it: one character per UTF-16 code unit, so that an astral
+    character becomes two surrogates (invalid in a path) and positions count as Java's."""
+    data = text.encode("utf-16-le", "surrogatepass")
+    return "".join(chr(int.from_bytes(data[i:i + 2], "little")) for i in range(0, len(data), 2))
+
+
+def _find_invalid(original: str) -> str | None:
+    path = original if original.isascii() else _utf16_units(original)
     last = "/"
     for i in range(1, len(path)):
         c = path[i]

@@ -179,7 +179,10 @@ def delete(ctx: Context, words: list[str]) -> None:
                 "Please use 'delete [-v version] path' instead.\n")
     path = parsed.args[1]
     version = ctx.int_option(parsed, "v", -1)
-    ctx.call(Delete(ctx.server_path(path), version), path)
+    target = ctx.server_path(path)
+    # The Java client sends "/" itself, not the chroot, so that deleting the root fails
+    # the same way (BadArguments) with a chroot as without one.
+    ctx.call(Delete("/" if path == "/" else target, version), path)
 
 
 @command("deleteall", "path [-b batch size]", OptionSpec((
