@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -80,12 +81,36 @@ def show_options(args: argparse.Namespace) -> ShowOptions:
     from zkshell.player.show import DEFAULT_SIZE, ShowOptions
 
     live = _live_wanted(args)
+    # Not on a terminal, a demo is read as a transcript: every session's lines, interleaved.
+    # --check is for CI, where the step report alone says what matters.
+    transcript_lines = args.transcript_lines or not (live or args.check)
     return ShowOptions(
-        live=live, transcript_lines=args.transcript_lines, step=args.step,
+        live=live, transcript_lines=transcript_lines, step=args.step,
         delay=args.delay if args.delay is not None else (LIVE_DELAY if live else 0.0),
         typing=args.typing if args.typing is not None else live,
         transcript=args.transcript, svg=args.svg, html=args.html, cast=args.cast,
         size=args.size or DEFAULT_SIZE)
+
+
+class Unusable(Exception):
+    """The run cannot start: the message says what to do."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (the terminal closed): stop as Ctrl+C does, sessions and server
+    included, instead of dying and leaving the local ZooKeeper running."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop_on_signals() -> None:
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop)
 
 
 def main(argv: list[str]) -> int:
@@ -97,19 +122,80 @@ def main(argv: list[str]) -> int:
             scenarios.append(load_scenario(path))
         except ScenarioError as error:
             problems.append(str(error))
+    problems += _export_problems(args)
+    if args.server is not None:
+        problems += _server_problems(args.server)
     if problems:
         sys.stderr.write("\n".join(problems) + "\n")
         return EXIT_UNUSABLE
     options = show_options(args)
+    _stop_on_signals()
     failed = False
     for scenario in scenarios:
         try:
             failed |= not play(scenario, args.server, options, several=len(scenarios) > 1)
-        except KeyboardInterrupt:
+        except Unusable as exc:
+            sys.stderr.write(f"{exc}\n")
+            return EXIT_UNUSABLE
+        except KeyboardInterrupt as exc:
             # Player.run has closed every session and play() stopped its server on the way.
-            sys.stderr.write("interrupted\n")
-            return EXIT_INTERRUPTED
+            _say("interrupted\n")
+            return 128 + exc.signum if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _say(text: str) -> None:
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except OSError:  # the terminal is gone (SIGHUP)
+        pass
+
+
+def _server_problems(address: str) -> list[str]:
+    from zkshell.connect_string import InvalidConnectString, check_connect_string
+    from zkshell.player.runner import Target
+
+    try:
+        check_connect_string(address)
+        Target.parse(address)
+    except (InvalidConnectString, ValueError) as exc:
+        return [f"zksh play: {exc}"]
+    return []
+
+
+def _export_problems(args: argparse.Namespace) -> list[str]:
+    """Say before playing (not after a whole demo) when an export cannot be written."""
+    problems = []
+    for option, path in (("--svg", args.svg), ("--html", args.html), ("--cast", args.cast)):
+        if path is None:
+            continue
+        parent = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(path):
+            problems.append(f"zksh play: {option} {path}: is a directory; give a file name")
+        elif not os.path.isdir(parent):
+            problems.append(f"zksh play: {option} {path}: no directory {parent}")
+        elif not os.access(parent, os.W_OK):
+            problems.append(f"zksh play: {option} {path}: cannot write in {parent}")
+    if args.transcript is not None and os.path.exists(args.transcript) and not os.path.isdir(
+            args.transcript):
+        problems.append(f"zksh play: --transcript {args.transcript}: not a directory")
+    return problems
+
+
+def _check_reachable(address: str, scenario: Scenario) -> None:
+    from zkshell.player.runner import Target
+    from zkshell.server import session_handshake
+
+    target = Target.parse(address)
+    try:
+        answered = session_handshake(target.host, target.port, timeout=3.0)
+    except OSError:
+        answered = False
+    if not answered:
+        raise Unusable(f"zksh play: no ZooKeeper answers at {target.host}:{target.port}\n"
+                       f"  leave out -server and zksh starts its own: zksh play "
+                       f"{scenario.path}")
 
 
 def play(scenario: Scenario, address: str | None, options: ShowOptions,
@@ -119,17 +205,18 @@ def play(scenario: Scenario, address: str | None, options: ShowOptions,
     from zkshell.server import LocalServer, ZooKeeperUnavailable
 
     server = None
-    if address is None:
-        server = LocalServer(tick_time_ms=server_for(scenario))
-        try:
-            server.start()
-        except ZooKeeperUnavailable as exc:
-            sys.stderr.write(f"zksh play: cannot start a local ZooKeeper: {exc}\n"
-                             "  or play against a running one: zksh play -server HOST:PORT "
-                             f"{scenario.path}\n")
-            raise SystemExit(EXIT_UNUSABLE) from None
-        address = server.address
     try:
+        if address is None:
+            server = LocalServer(tick_time_ms=server_for(scenario))
+            try:
+                server.start()
+            except ZooKeeperUnavailable as exc:
+                raise Unusable(f"zksh play: cannot start a local ZooKeeper: {exc}\n"
+                               "  or play against a running one: zksh play -server HOST:PORT "
+                               f"{scenario.path}") from None
+            address = server.address
+        else:
+            _check_reachable(address, scenario)
         results = show(scenario, address, options, several)
     finally:
         if server is not None:

@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from zkshell import format as fmt
 from zkshell.player.proxy import FaultProxy
 from zkshell.player.scenario import Expectation, Scenario, Step
 from zkshell.session import Session
@@ -39,6 +40,28 @@ class StepResult:
     message: str = ""
 
 
+@dataclass(frozen=True)
+class Target:
+    """The server the sessions' proxies relay to, from a `-server` string."""
+
+    host: str
+    port: int
+    chroot: str  # "" or "/app": each session connects with it, as `-server h:p/app` would
+    display: str  # what the prompts show, as given
+
+    @classmethod
+    def parse(cls, address: str) -> Target:
+        """One server: a proxy relays to one address (check_connect_string comes first)."""
+        from kazoo.hosts import collect_hosts
+
+        hosts, chroot = collect_hosts(address)
+        if len(hosts) != 1:
+            raise ValueError(f"zksh play relays each session to one server, not {len(hosts)}: "
+                             f"{address}")
+        host, port = hosts[0]
+        return cls(host, port, chroot or "", address)
+
+
 class Observer:
     """What a view is told.  Every method may be called from the player's thread only,
     except `entry_added`, which also arrives from kazoo's threads."""
@@ -56,25 +79,29 @@ class Observer:
 class PlayedSession:
     """One named session of a scenario: its proxy, its shell, and what its window shows."""
 
-    def __init__(self, name: str, label: str, server_host: str, server_port: int,
-                 display_server: str, timeout_ms: int, observer: Observer) -> None:
+    def __init__(self, name: str, label: str, target: Target, timeout_ms: int,
+                 observer: Observer) -> None:
         self.name = name
         self.label = label
-        self.display_server = display_server
+        self.display_server = target.display
+        self.chroot = target.chroot
         self.timeout_ms = timeout_ms
         self.observer = observer
         self.log: list[LogEntry] = []
         self.state = "starting"
         self._await_cursor = 0
+        self._scenario_end: int | None = None
         self._changed = threading.Condition()
-        self.proxy = FaultProxy(server_host, server_port)
+        self.proxy = FaultProxy(target.host, target.port)
         self.shell = self._start_shell()
 
     # ---- process lifecycle ------------------------------------------------------------
     def _start_shell(self) -> Shell:
-        session = Session(self.proxy.address, self.timeout_ms)
+        session = Session(self.proxy.address + self.chroot, self.timeout_ms)
         shell = Shell(session, lambda text: self.add("event", text))
         shell.display_server = self.display_server
+        # What a new zksh (or zkCli) window shows first.
+        self.add("output", fmt.banner(self.display_server, piped=False))
         session.connect()
         session.wait_connected(CONNECT_WAIT)
         self.state = "connected" if session.alive else "connecting"
@@ -157,9 +184,16 @@ class PlayedSession:
                     return None
                 self._changed.wait(remaining)
 
+    def scenario_ended(self) -> None:
+        """From here on the player closes the session: that is not the scenario's output."""
+        with self._changed:
+            self._scenario_end = len(self.log)
+
     def recent(self, count: int = 12) -> str:
+        with self._changed:
+            log = self.log[:self._scenario_end]
         lines = "".join(e.text if e.text.endswith("\n") else e.text + "\n"
-                        for e in self.log if e.kind != "state")
+                        for e in log if e.kind != "state")
         return "\n".join(lines.splitlines()[-count:])
 
 
@@ -174,12 +208,11 @@ class Player:
         self.stopped = False
 
     def start_sessions(self) -> None:
-        host, _, port = self.server_address.rpartition(":")
+        target = Target.parse(self.server_address)
         timeout_ms = int(self.scenario.session_timeout * 1000)
         for spec in self.scenario.sessions:
             self.sessions[spec.name] = PlayedSession(
-                spec.name, spec.label, host, int(port), self.server_address, timeout_ms,
-                self.observer)
+                spec.name, spec.label, target, timeout_ms, self.observer)
 
     def run(self, pause_before_step=None) -> list[StepResult]:
         """Play every step; `pause_before_step(index, step)` lets a view pace the demo."""
@@ -198,6 +231,8 @@ class Player:
                 result = self.run_step(step)
                 self.results.append(result)
                 self.observer.step_finished(self, index, result)
+            for played in self.sessions.values():
+                played.scenario_ended()
             self.observer.closing(self)
         finally:
             self.close()
