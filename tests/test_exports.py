@@ -38,7 +38,11 @@ steps:
   - quit: m1
 """
 
-M1 = """
+# Each window starts with the shell's banner and ends where it was left: at its prompt, or
+# after the process was stopped (the marker the pane shows too).
+M1 = """Connecting to {server}
+Welcome to ZooKeeper!
+
 WATCHER::
 
 WatchedEvent state:SyncConnected type:None path:null
@@ -50,9 +54,12 @@ Created /job
 WATCHER::
 
 WatchedEvent state:Closed type:None path:null
+── quit ──
 """
 
-M2 = """
+M2 = """Connecting to {server}
+Welcome to ZooKeeper!
+
 WATCHER::
 
 WatchedEvent state:SyncConnected type:None path:null
@@ -64,7 +71,7 @@ WATCHER::
 WatchedEvent state:SyncConnected type:NodeDataChanged path:/job
 [zk: {server}(CONNECTED) 1] get /nothing
 Node does not exist: /nothing
-"""
+[zk: {server}(CONNECTED) 2] """
 
 
 @pytest.fixture(scope="module")

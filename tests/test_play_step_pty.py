@@ -104,7 +104,7 @@ def test_q_stops_the_demo_and_the_exit_status_says_not_everything_was_checked(sc
     child.send("q")
     rest = finish(child)
     assert child.exitstatus == 1
-    assert "stopped after 1 of 6 steps" in rest
+    assert "(stopped after 1 of 6)" in rest
     assert "Traceback" not in rest
 
 

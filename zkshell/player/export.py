@@ -23,11 +23,12 @@ def transcript_name(session: str) -> str:
 def write_transcripts(board: Board, directory: str) -> list[str]:
     """One `<session>.txt` per session in `directory` (created if need be); the paths."""
     os.makedirs(directory, exist_ok=True)
+    prompts = {pane.name: pane.prompt for pane in board.picture().panes}
     paths = []
     for spec in board.scenario.sessions:
         path = os.path.join(directory, transcript_name(spec.name))
         with open(path, "w", encoding="utf-8") as transcript:
-            transcript.write(transcript_text(board.entries(spec.name)))
+            transcript.write(transcript_text(board.entries(spec.name), prompts.get(spec.name)))
         paths.append(path)
     return paths
 

@@ -49,13 +49,23 @@ class Picture:
     stopped: bool = False  # finished before the last step (a person pressed q)
 
 
-def transcript_text(entries: tuple[LogEntry, ...] | list[LogEntry]) -> str:
-    """What a zkCli window showed: prompt and typed line, outputs, WATCHER blocks, in order.
+def state_marker(state: str) -> str:
+    """The line a window shows where its process crashed, restarted, was cut off..."""
+    return f"── {state} ──"
+
+
+def transcript_text(entries: tuple[LogEntry, ...] | list[LogEntry],
+                    prompt: str | None = None) -> str:
+    """What a zkCli window showed: prompt and typed line, outputs, WATCHER blocks, in order,
+    a marker where the process changed, and the idle `prompt` it was left at, if any.
 
     A typed line ends where the user pressed Enter, so every entry ends a line.
     """
-    return "".join(entry.text if entry.text.endswith("\n") else entry.text + "\n"
-                   for entry in entries if entry.kind != "state")
+    lines = []
+    for entry in entries:
+        text = state_marker(entry.text) if entry.kind == "state" else entry.text
+        lines.append(text if text.endswith("\n") else text + "\n")
+    return "".join(lines) + (prompt or "")
 
 
 class Board(Observer):

@@ -28,23 +28,35 @@ def failure_report(path: str, result: StepResult, recent: str) -> str:
         lines.append("  actual:")
         lines += [f"    {line}" for line in result.actual.splitlines() or [""]]
         if step.expect.kind == "exact":
-            diff = difflib.unified_diff(step.expect.text.strip("\n").splitlines(),
-                                        result.actual.strip("\n").splitlines(),
-                                        "expected", "actual", lineterm="")
-            lines += [f"    {line}" for line in diff]
+            diff = list(difflib.unified_diff(step.expect.text.strip("\n").splitlines(),
+                                             result.actual.strip("\n").splitlines(),
+                                             "expected", "actual", lineterm=""))
+            if diff:
+                lines.append("  difference:")
+                lines += [f"    {line}" for line in diff]
     if recent:
         lines.append(f"  recent output of {step.session}:")
         lines += [f"    | {line}" for line in recent.splitlines()]
     return "\n".join(lines) + "\n"
 
 
-def summary_line(results: list[StepResult], elapsed: float) -> str:
+def summary_line(results: list[StepResult], elapsed: float, total: int | None = None) -> str:
+    """The closing line; `total` steps in the scenario, to say when a run stopped early."""
     checked = [r for r in results if r.status != DONE]
     passed = sum(r.status == PASSED for r in results)
     failed = sum(r.status == FAILED for r in results)
     timed_out = sum(r.status == TIMED_OUT for r in results)
+    stopped = (f", stopped after {len(results)} of {total}"
+               if total is not None and len(results) < total else "")
     return (f"{len(results)} steps, {len(checked)} checks: {passed} passed, "
-            f"{failed} failed, {timed_out} timed out ({elapsed:.1f}s)")
+            f"{failed} failed, {timed_out} timed out ({elapsed:.1f}s{stopped})")
+
+
+def failures_recap(path: str, results: list[StepResult]) -> str:
+    """One line per failed step, so a long report ends with what to look at."""
+    failed = [r for r in results if r.status in (FAILED, TIMED_OUT)]
+    return "".join(f"{path}:{r.step.line_no}: {r.status}: {r.step.summary()}\n"
+                   for r in failed)
 
 
 class PlainReport(Observer):
@@ -53,6 +65,10 @@ class PlainReport(Observer):
         self.transcript = transcript
         self.started = 0.0
         self._lock = threading.Lock()
+        # Sessions connect (and print) before the scenario starts: their first lines wait
+        # for the header.  After `closing`, what they print is the player's clean-up.
+        self._early: list[str] | None = []
+        self._closed = False
 
     def write(self, text: str) -> None:
         with self._lock:  # events arrive on kazoo's threads
@@ -64,14 +80,30 @@ class PlainReport(Observer):
 
         self.started = time.monotonic()
         scenario = player.scenario
-        self.write(f"== {scenario.title}  ({scenario.path}, server {player.server_address})\n")
+        header = f"== {scenario.title}  ({scenario.path}, server {player.server_address})\n"
         if scenario.about:
-            self.write(f"   {scenario.about}\n")
+            header += f"   {scenario.about}\n"
+        with self._lock:
+            early, self._early = self._early or [], None
+            self.stream.write(header + "".join(early))
+            self.stream.flush()
 
     def entry_added(self, session, entry) -> None:
-        if self.transcript and entry.kind != "state":
-            lines = entry.text.rstrip("\n").split("\n")
-            self.write("".join(f"{session.name:>10} | {line}\n" for line in lines))
+        if not self.transcript or self._closed:
+            return
+        if entry.kind == "state":
+            text = f"-- {entry.text} --"
+        else:
+            text = entry.text.rstrip("\n")
+        lines = "".join(f"{session.name:>10} | {line}\n" for line in text.split("\n"))
+        with self._lock:
+            if self._early is not None:
+                self._early.append(lines)
+                return
+        self.write(lines)
+
+    def closing(self, player) -> None:
+        self._closed = True
 
     def step_finished(self, player, index, result: StepResult) -> None:
         step = result.step
@@ -88,4 +120,9 @@ class PlainReport(Observer):
     def scenario_finished(self, player, results) -> None:
         import time
 
-        self.write(summary_line(results, time.monotonic() - self.started) + "\n")
+        scenario = player.scenario
+        recap = failures_recap(scenario.path, results)
+        if recap:
+            self.write("failed:\n" + recap)
+        self.write(summary_line(results, time.monotonic() - self.started,
+                                len(scenario.steps)) + "\n")

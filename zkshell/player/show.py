@@ -112,18 +112,31 @@ def show(scenario: Scenario, address: str, options: ShowOptions, several: bool =
     out = out or sys.stdout
     views = _views(scenario, options, out)
     player = Player(scenario, address, Fanout(*views.observers))
-    with ExitStack() as stack:
-        pacer = _pacer(player, options, views.board, stack)
-        if views.live is not None:
-            stack.enter_context(views.live)
-        started = time.monotonic()
-        results = player.run(pause_before_step=pacer)
+    started = time.monotonic()
+    try:
+        with ExitStack() as stack:
+            pacer = _pacer(player, options, views.board, stack)
+            if views.live is not None:
+                stack.enter_context(views.live)
+            results = player.run(pause_before_step=pacer)
+    except KeyboardInterrupt:
+        _interrupted(player, time.monotonic() - started, out)
+        raise
     if options.live:
-        _outcome(player, results, time.monotonic() - started, out)
-    if len(results) < len(scenario.steps):
-        out.write(f"stopped after {len(results)} of {len(scenario.steps)} steps\n")
+        _outcome(player, results, out)
     _export(views, options, scenario, several)
     return results
+
+
+def _interrupted(player: Player, elapsed: float, out: TextIO) -> None:
+    """What had run when Ctrl+C came: the summary the end of the run would have given."""
+    from zkshell.player.report import summary_line
+
+    try:
+        out.write(summary_line(player.results, elapsed, len(player.scenario.steps)) + "\n")
+        out.flush()
+    except OSError:  # the terminal is gone (SIGHUP)
+        pass
 
 
 def _pacer(player: Player, options: ShowOptions, board: Board | None,
@@ -148,16 +161,15 @@ def _plain_hint(scenario: Scenario):
     return hint
 
 
-def _outcome(player: Player, results: list[StepResult], elapsed: float, out: TextIO) -> None:
-    """Below the final view: what failed, in full, and the plain report's summary line."""
-    from zkshell.player.report import failure_report, summary_line
+def _outcome(player: Player, results: list[StepResult], out: TextIO) -> None:
+    """Below the final view, whose status line already sums the run up: what failed."""
+    from zkshell.player.report import failure_report
 
     for result in results:
         if result.status in (FAILED, TIMED_OUT):
             played = player.sessions.get(result.step.session or "")
             out.write(failure_report(player.scenario.path, result,
                                      played.recent() if played else ""))
-    out.write(summary_line(results, elapsed) + "\n")
     out.flush()
 
 

@@ -17,7 +17,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
-from zkshell.player.panes import Pane, Picture
+from zkshell.player.panes import Pane, Picture, state_marker
 from zkshell.player.runner import LogEntry
 
 MIN_PANE_WIDTH = 40  # a zkCli prompt alone is about 36 columns
@@ -58,7 +58,7 @@ def _entry_lines(entry: LogEntry) -> list[tuple[str, str]]:
         return [(line, WATCHER_STYLE if line.startswith("WATCHER::") else EVENT_STYLE)
                 for line in text.split("\n")]
     if entry.kind == "state":
-        return [(f"── {text} ──", f"italic {state_style(text)}")]
+        return [(state_marker(text), f"italic {state_style(text)}")]
     # No colour for standard error: zkCli writes `Created /x` there too.
     return [(line, "") for line in text.split("\n")]
 
