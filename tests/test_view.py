@@ -99,6 +99,15 @@ def test_too_many_sessions_for_the_width_wrap_into_rows():
     assert rows[0] == rows[1] == rows[2] < rows[3] == rows[4]
 
 
+def test_a_small_screen_keeps_every_pane_and_the_status_line():
+    names = [f"s{n}" for n in range(6)]
+    text, _ = render(picture([pane(name) for name in names]), width=40, height=12)
+    lines = text.rstrip("\n").split("\n")
+    assert len(lines) == 12
+    assert all(any(name in line for line in lines) for name in names)
+    assert lines[-1].startswith("1/3: m1: ls /")
+
+
 def test_a_picture_for_documents_is_only_as_tall_as_its_content():
     text, _ = render(picture([pane("m1", [LogEntry("output", "one\n")])]), fit=True)
     assert len(text.rstrip("\n").split("\n")) < 10

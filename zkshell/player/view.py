@@ -22,6 +22,7 @@ from zkshell.player.runner import LogEntry
 
 MIN_PANE_WIDTH = 40  # a zkCli prompt alone is about 36 columns
 MAX_CAPTION_LINES = 3
+MIN_PANE_HEIGHT = 3  # two borders and one line
 _PROMPT = re.compile(r"^(\[zk: .*?\] )(.*)$", re.DOTALL)
 
 PROMPT_STYLE = "green"
@@ -45,6 +46,16 @@ def grid_shape(count: int, width: int) -> tuple[int, int]:
     fit = max(1, min(count, width // MIN_PANE_WIDTH))
     rows = math.ceil(count / fit) if count else 1
     return (math.ceil(count / rows) if count else 1), rows
+
+
+def fitted_grid(count: int, width: int, height: int) -> tuple[int, int]:
+    """`grid_shape`, with narrower panes when its rows would not fit in `height` lines:
+    on a small screen every pane keeps a line of its own, and the status line stays."""
+    columns, rows = grid_shape(count, width)
+    while rows > 1 and rows * MIN_PANE_HEIGHT > height and columns < count:
+        columns += 1
+        rows = math.ceil(count / columns)
+    return columns, rows
 
 
 def _entry_lines(entry: LogEntry) -> list[tuple[str, str]]:
@@ -130,8 +141,10 @@ class TeachingView:
         width = options.max_width
         height = options.height or options.size.height
         caption_lines = self._caption_lines(console, options)
-        columns, rows = grid_shape(len(picture.panes), width)
-        pane_height = max(3, (height - 2 - caption_lines) // rows)
+        columns, rows = fitted_grid(len(picture.panes), width, height - 2 - caption_lines)
+        if rows * MIN_PANE_HEIGHT > height - 2 - caption_lines:
+            caption_lines = 0  # a small screen: the panes and the status line come first
+        pane_height = max(MIN_PANE_HEIGHT, (height - 2 - caption_lines) // rows)
         if self.fit:
             inner = max(1, width // columns - 4)  # borders and padding take 4 columns
             needed = max((len(console.render_lines(pane_text(p), options.update(
