@@ -62,3 +62,95 @@ def test_expectation_kinds():
     like = Expectation("like", "cZxid = 0x29\nctime = Sat Jun 27 14:47:47 UTC 2020")
     assert like.matches("cZxid = 0x1a3\nctime = Tue Nov 24 00:22:41 UTC 2026\n")
     assert not like.matches("cZxid = 0x1a3\nmtime = Tue Nov 24 00:22:41 UTC 2026\n")
+
+
+def test_like_keeps_zero_apart_from_other_hex_values():
+    not_ephemeral = Expectation("like", "ephemeralOwner = 0x0")
+    ephemeral = Expectation("like", "ephemeralOwner = 0x100000034f70004")
+    assert not_ephemeral.matches("ephemeralOwner = 0x0\n")
+    assert not not_ephemeral.matches("ephemeralOwner = 0x100000034f70004")
+    assert ephemeral.matches("ephemeralOwner = 0x2000001a2b30000")
+    assert not ephemeral.matches("ephemeralOwner = 0x0")
+
+
+def write(tmp_path: Path, content: str | bytes) -> str:
+    path = tmp_path / "scenario.yaml"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return str(path)
+
+
+def problems_in(path: str) -> list[str]:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    return [f"{p.line}: {p.message}" for p in info.value.problems]
+
+
+def test_deep_nesting_is_a_problem_not_a_recursion_error(tmp_path):
+    path = write(tmp_path, "sessions: [m1]\nsteps:\n  - m1: " + "[" * 5000 + "\n")
+    assert problems_in(path) == ["3: YAML nested more than 50 levels deep; a scenario needs a few"]
+    result = run_zksh("play", path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_byte_that_is_not_utf8_is_reported_at_its_line(tmp_path):
+    path = write(tmp_path, b"sessions: [m1]\nsteps:\n  - m1: ls /\n  - note: caf\xe9\n")
+    assert problems_in(path) == ["4: the file is not UTF-8 text (byte 0xe9); save it as UTF-8"]
+
+
+def test_a_control_character_is_reported_at_its_line(tmp_path):
+    path = write(tmp_path, 'sessions: [m1]\nsteps:\n  - note: "a\x07b"\n')
+    assert problems_in(path) == ["3: YAML error: unacceptable character #x0007: special "
+                                 "characters are not allowed"]
+
+
+def test_faults_in_an_order_that_makes_sense_load(tmp_path):
+    # zombie-master's sequence, typed quit and close (zkCli's window stays), a restart of a
+    # running process (it is crashed first), and faults on a partitioned session.
+    path = write(tmp_path, """\
+sessions: [m1, m2, m3]
+steps:
+  - partition: m1
+  - m1: ls /
+  - heal: m1
+  - await: {m1: "state:Expired", within: 5s}
+  - m1: ls /
+  - m1: connect
+  - m2: close
+  - m2: ls /
+  - m2: quit
+  - restart: m2
+  - crash: m2
+  - restart: m2
+  - partition: m3
+  - crash: m3
+  - restart: m3
+  - partition: m3
+  - quit: m3
+  - restart: m3
+  - m3: ls /
+""")
+    steps = load_scenario(path).steps
+    assert [step.kind for step in steps][:3] == ["partition", "type", "heal"]
+
+
+def test_sessions_with_labels_load(tmp_path):
+    path = write(tmp_path, """\
+sessions:
+  m1: Process 1
+  m2: {label: Process 2}
+  m3:
+steps:
+  - m1: ls /
+""")
+    scenario = load_scenario(path)
+    assert [(s.name, s.label) for s in scenario.sessions] == [
+        ("m1", "Process 1"), ("m2", "Process 2"), ("m3", "m3")]
+
+
+def test_a_one_line_block_is_typed_without_its_newline(tmp_path):
+    path = write(tmp_path, "sessions: [m1]\nsteps:\n  - m1: |\n      ls /\n")
+    assert load_scenario(path).steps[0].text == "ls /"

@@ -1,0 +1,56 @@
+"""The order of a scenario's faults, checked per session before anything runs.
+
+A scenario that types into a crashed process or heals a session that was never cut off is a
+mistake in the file, so it is reported with the file's other problems, by line.
+"""
+
+from __future__ import annotations
+
+from zkshell.player.scenario import Step
+
+# What each step may find its session in.  Expiry is left out: it depends on time, and a
+# session that typed on after it expired (zombie-master) is what a scenario may want to show.
+# A typed `quit` or `close` is left out too: the player keeps such a session running (what
+# later lines print shows it closed), and only its own `quit` step ends the process.
+ALIVE, PARTITIONED, CRASHED, QUIT = "alive", "partitioned", "crashed", "quit"
+_ALLOWED = {
+    "type": (ALIVE, PARTITIONED),
+    "crash": (ALIVE, PARTITIONED),
+    "quit": (ALIVE, PARTITIONED),
+    "partition": (ALIVE,),
+    "heal": (PARTITIONED,),
+    "restart": (ALIVE, PARTITIONED, CRASHED, QUIT),  # a running process is crashed first
+}
+_AFTER = {"crash": CRASHED, "quit": QUIT, "partition": PARTITIONED, "heal": ALIVE,
+          "restart": ALIVE}
+
+
+def fault_order_problems(steps: list[Step]) -> list[tuple[int, str]]:
+    """Each session's steps in order: no typing into a dead process, no healing a session
+    that is not cut off, no fault that finds its session already in that state."""
+    states: dict[str, tuple[str, int]] = {}
+    problems = []
+    for step in steps:
+        if step.kind not in _ALLOWED or step.session is None:
+            continue
+        state, since = states.get(step.session, (ALIVE, 0))
+        if state not in _ALLOWED[step.kind]:
+            problems.append((step.line_no, _misuse(step, state, since)))
+        elif step.kind in _AFTER:
+            states[step.session] = (_AFTER[step.kind], step.line_no)
+    return problems
+
+
+def _misuse(step: Step, state: str, since: int) -> str:
+    name = step.session
+    prefix = "" if step.kind == "type" else f"{step.kind}: "
+    if state == ALIVE:
+        return f"{prefix}{name} is not partitioned here; there is nothing to heal"
+    if state == PARTITIONED:
+        return f"{prefix}{name} is already partitioned (since line {since}); heal it first"
+    if _AFTER.get(step.kind) == state:
+        where = "is already crashed" if state == CRASHED else "has already quit"
+    else:
+        where = ("is crashed" if state == CRASHED else "has quit") + " here"
+    advice = "restart it instead" if step.kind == "heal" else "restart it first"
+    return f"{prefix}{name} {where} (since line {since}); {advice}"
