@@ -123,8 +123,9 @@ class PlayedSession:
         if self.running:
             self.crash()
         self.proxy.revive()
+        self.add("state", "restarted")  # the marker goes above the new process's banner
         self.shell = self._start_shell()
-        self.set_state("restarted")
+        self.state = "restarted"
 
     def partition(self) -> None:
         self.proxy.partition()
