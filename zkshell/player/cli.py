@@ -48,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--check", action="store_true",
                         help="plain report for CI; exit 1 unless every expectation holds")
     parser.add_argument("--transcript-lines", action="store_true",
-                        help="plain report with every session's output, tagged with its name")
+                        help="plain report with every session's output, tagged with its "
+                             "name (the default when the output is not a terminal, except "
+                             "with --check)")
     pacing = parser.add_argument_group("pacing")
     pacing.add_argument("--step", action="store_true",
                         help="wait for a key before each step: Enter runs it, c continues to "
