@@ -32,19 +32,20 @@ from zkshell.suggest import (
     suggest,
     takes_path,
 )
-from zkshell.znode_cache import ZnodeCache
+from zkshell.znode_cache import Cached, ZnodeCache
 
 
 class FakeCache:
-    """Children by parent path; a parent it does not know is 'not fetched yet'."""
+    """Children by parent path; a parent it does not know is 'not fetched yet', and those
+    in `stale` are what was seen a while ago (the real cache, against a server, is below)."""
 
-    def __init__(self, children: dict[str, tuple[str, ...]]) -> None:
-        self._children = children
-        self.asked: list[str] = []
+    def __init__(self, children: dict[str, tuple[str, ...]], stale: tuple[str, ...] = ()) -> None:
+        self.children = children
+        self.stale = set(stale)
 
-    def children(self, path: str):
-        self.asked.append(path)
-        return self._children.get(path)
+    def lookup(self, path: str) -> Cached:
+        found = self.children.get(path)
+        return Cached(found, found is not None and path not in self.stale)
 
 
 def complete(text: str, cache=None, history=dict) -> list[str]:
@@ -137,13 +138,67 @@ def test_a_path_completes_to_the_full_path_without_a_trailing_slash():
     assert complete("ls tasks", cache) == []  # ZooKeeper paths are absolute
 
 
-def test_a_path_whose_parent_is_not_fetched_yet_waits_for_the_cache():
+def test_a_path_whose_parent_is_not_fetched_yet_is_followed_until_it_is():
     cache = FakeCache({"/": ("tasks",)})
     completer = ZkCompleter(cache)
     found = list(completer.get_completions(Document("get /tasks/"), CompleteEvent(True)))
-    assert found == [] and completer.waiting == ("/tasks", "get /tasks/")
+    assert found == [] and completer.offered.parent == "/tasks"
     list(completer.get_completions(Document("get /ta"), CompleteEvent(True)))
-    assert completer.waiting is None
+    assert completer.offered is None  # fresh: nothing to check later
+    list(completer.get_completions(Document("get /tasks/"), CompleteEvent(True)))
+    cache.children["/tasks"] = ("t-1",)
+    assert completer.redo("/tasks", Document("get /tasks/"), False) == Document("get /tasks/")
+
+
+def offer(completer: ZkCompleter, text: str, cursor: int | None = None) -> list[str]:
+    document = Document(text, len(text) if cursor is None else cursor)
+    return [c.text for c in completer.get_completions(document, CompleteEvent(True))]
+
+
+def test_what_a_stale_answer_offered_is_redone_when_the_fetched_one_differs():
+    cache = FakeCache({"/": ("newnode", "news", "other")}, stale=("/",))
+    completer = ZkCompleter(cache)
+    assert offer(completer, "get /ne") == ["/newnode", "/news"]  # shown at once
+    cache.children["/"] = ("news", "other")  # the refresh: /newnode is gone
+    cache.stale.clear()
+    # The line as Tab left it (the common part, the menu open): completed again.
+    assert completer.redo("/", Document("get /new"), menu_open=True) == Document("get /ne")
+    assert completer.redo("/", Document("get /new"), menu_open=True) is None  # done once
+
+    cache.stale.add("/")
+    offer(completer, "get /ne")
+    cache.stale.clear()
+    assert completer.redo("/tasks", Document("get /new"), True) is None  # another parent
+    assert completer.redo("/", Document("get /newx"), False) is None  # typed on since
+    offer(completer, "get /ne")
+    assert completer.redo("/", Document("get /ne"), False) is None  # fresh: nothing to redo
+
+
+def test_a_stale_answer_the_refresh_confirms_is_left_alone():
+    cache = FakeCache({"/": ("newnode", "old")}, stale=("/",))
+    completer = ZkCompleter(cache)
+    assert offer(completer, "get /ne") == ["/newnode"]
+    cache.children["/"] = ("newnode", "brand-new")  # changed, but not what /ne offers
+    cache.stale.clear()
+    assert completer.redo("/", Document("get /newnode"), False) is None
+
+
+@pytest.mark.parametrize("now, menu_open, untouched", [
+    ("get /ne x", True, True),         # nothing inserted yet
+    ("get /new x", True, True),        # the common part, menu open
+    ("get /news x", True, True),       # a match picked in the menu
+    ("get /new x", False, False),      # menu closed: typed, not completed
+    ("get /newsy x", True, False),     # beyond every match
+    ("get /new y", True, False),       # the rest of the line changed
+    ("ls /new x", True, False),        # the command changed
+])
+def test_the_line_counts_as_the_tab_left_it_only_if_just_the_path_was_completed(
+        now, menu_open, untouched):
+    cache = FakeCache({"/": ("newnode", "news")}, stale=("/",))
+    completer = ZkCompleter(cache)
+    offer(completer, "get /ne x", cursor=7)
+    cursor = now.index(" x") if " x" in now else now.index(" y")
+    assert completer.offered.untouched(Document(now, cursor), menu_open) is untouched
 
 
 # ---- the cache against a real server -------------------------------------------------------
@@ -254,3 +309,154 @@ def test_tab_in_the_prompt_completes_paths_read_from_the_server(tree, session):
             assert asyncio.run(type_and_tab(prompt, pipe)) == "ls /tasks/beta"
     finally:
         cache.stop()
+
+
+class SlowCache(ZnodeCache):
+    """The real cache, with a server that answers only when the test lets it: the Tab then
+    surely comes before the refresh, as it can with a slow server or a fast typist."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.gate = threading.Event()
+        self.gate.set()
+        self.updated = threading.Event()
+
+    def fetch(self, path: str):
+        self.gate.wait(10)
+        return super().fetch(path)
+
+
+async def until(condition, what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, f"never: {what}"
+        await asyncio.sleep(0.02)
+
+
+def stale_prompt_run(session: Session, script) -> str:
+    """Run a prompt with a SlowCache that has seen the chroot's root, but not lately (a
+    command ran since); `script(prompt, pipe, cache)` types; the line the prompt returns."""
+    cache = SlowCache(session)
+    cache.start()
+
+    async def run(prompt, pipe) -> str:
+        arrived = cache.on_update  # the REPL's: redo what the Tab offered
+
+        def on_update(path: str) -> None:
+            arrived(path)
+            cache.updated.set()  # after the REPL's callback was queued on the loop
+
+        cache.on_update = on_update
+        task = asyncio.ensure_future(prompt.prompt_async("> "))
+        await script(prompt, pipe, cache)
+        return await task
+
+    try:
+        wait_for_children(cache, "/")
+        cache.invalidate()
+        cache.gate.clear()
+        with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+            prompt = build_prompt_session(Shell(session), Settings(), MemoryHistory(), cache,
+                                          colour=False)
+            return asyncio.run(run(prompt, pipe))
+    finally:
+        cache.gate.set()
+        cache.stop()
+
+
+async def refresh(cache: SlowCache) -> None:
+    """Let the held fetch through and wait until the prompt has dealt with its answer."""
+    cache.updated.clear()
+    cache.gate.set()
+    await until(cache.updated.is_set, "the refresh arrived")
+    await asyncio.sleep(0)  # the REPL's callback, queued before, runs now
+
+
+def test_tab_takes_back_a_znode_the_refresh_shows_gone(chroot_address, session):
+    admin = KazooClient(hosts=chroot_address)
+    admin.start(timeout=10)
+    admin.create("/newnode")
+
+    async def script(prompt, pipe, cache) -> None:
+        admin.delete("/newnode")  # by another client, after the cache saw it
+        pipe.send_text("get /ne\t")
+        await until(lambda: prompt.default_buffer.text == "get /newnode", "the stale match")
+        await refresh(cache)
+        assert prompt.default_buffer.text == "get /ne"  # taken back: nothing matches
+        pipe.send_text("\r")
+
+    try:
+        assert stale_prompt_run(session, script) == "get /ne"
+    finally:
+        admin.stop()
+        admin.close()
+
+
+def test_the_open_menu_follows_the_refresh(chroot_address, session):
+    admin = KazooClient(hosts=chroot_address)
+    admin.start(timeout=10)
+    admin.create("/newnode")
+    admin.create("/news")
+
+    async def script(prompt, pipe, cache) -> None:
+        admin.delete("/newnode")
+        admin.create("/newer")
+        buffer = prompt.default_buffer
+        pipe.send_text("get /ne\t")
+        await until(lambda: buffer.complete_state is not None
+                    and len(buffer.complete_state.completions) == 2, "the stale menu")
+        assert buffer.text == "get /new"
+        await refresh(cache)
+        shown = [c.display_text for c in buffer.complete_state.completions]
+        assert shown == ["newer", "news"] and buffer.text == "get /new"
+        pipe.send_text("s\r")
+
+    try:
+        assert stale_prompt_run(session, script) == "get /news"
+    finally:
+        admin.stop()
+        admin.close()
+
+
+def test_a_znode_created_elsewhere_completes_when_the_refresh_brings_it(chroot_address,
+                                                                        session):
+    admin = KazooClient(hosts=chroot_address)
+    admin.start(timeout=10)
+
+    async def script(prompt, pipe, cache) -> None:
+        admin.create("/newer")
+        pipe.send_text("get /ne\t")
+        await until(lambda: prompt.completer.offered is not None, "the Tab, offering nothing")
+        await refresh(cache)
+        await until(lambda: prompt.default_buffer.text == "get /newer", "the new znode")
+        pipe.send_text("\r")
+
+    try:
+        assert stale_prompt_run(session, script) == "get /newer"
+    finally:
+        admin.stop()
+        admin.close()
+
+
+def test_what_was_typed_after_the_tab_is_never_taken_back(chroot_address, session):
+    admin = KazooClient(hosts=chroot_address)
+    admin.start(timeout=10)
+    admin.create("/newnode")
+    admin.create("/news")
+
+    async def script(prompt, pipe, cache) -> None:
+        admin.delete("/news")
+        buffer = prompt.default_buffer
+        pipe.send_text("get /ne\t")
+        await until(lambda: buffer.text == "get /new", "the stale common part")
+        pipe.send_text("x")
+        await until(lambda: buffer.text == "get /newx", "the typed x")
+        await refresh(cache)
+        assert buffer.text == "get /newx"
+        pipe.send_text("\r")
+
+    try:
+        assert stale_prompt_run(session, script) == "get /newx"
+    finally:
+        admin.stop()
+        admin.close()

@@ -19,6 +19,7 @@ from zkshell.format import watcher_block
 from zkshell.history import MemoryHistory, ShellHistory, open_history
 from zkshell.lexer import ZkLexer, highlight
 from zkshell.output import Output
+from zkshell.pipe_printer import PipePrinter
 from zkshell.repl import build_prompt_session, colour_wanted, one_iteration
 from zkshell.server import free_port
 from zkshell.session import Session
@@ -219,3 +220,55 @@ def test_credentials_and_lines_typed_after_a_space_stay_out_of_the_file(tmp_path
     assert "+ls /\n" in text and "+stat /\n" in text
     assert "secret" not in text and "private" not in text
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_with_stdout_not_the_terminal_a_watch_is_written_while_the_prompt_is_up(
+        chroot_address, monkeypatch):
+    """`PipePrinter`: the event reaches stdout from the prompt's loop, before Enter."""
+    import threading
+    import time
+
+    from kazoo.client import KazooClient
+
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    session = Session(chroot_address, 4000)
+    printer = PipePrinter()
+    shell = Shell(session, printer.event)
+    session.connect()
+    admin = KazooClient(hosts=chroot_address)
+    admin.start(timeout=10)
+    admin.create("/x", b"hello")
+    history = MemoryHistory()
+    changed = watcher_block("SyncConnected", "NodeDataChanged", "/x")
+    seen: list[str] = []
+
+    def fire_the_watch_then_press_enter(prompt, pipe) -> None:
+        deadline = time.monotonic() + 10
+        while not prompt.app.is_running and time.monotonic() < deadline:
+            time.sleep(0.01)
+        admin.set("/x", b"changed")
+        while changed not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append(out.getvalue())  # the prompt is still up: Enter comes only now
+        pipe.send_text("\r")
+
+    try:
+        assert session.wait_connected(10)
+        with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+            prompt = build_prompt_session(shell, Settings(), history, None, False)
+            pipe.send_text("get -w /x\r")
+            assert one_iteration(prompt, shell, printer, history, None)
+            before = out.getvalue()
+            typist = threading.Thread(target=fire_the_watch_then_press_enter,
+                                      args=(prompt, pipe))
+            typist.start()
+            assert one_iteration(prompt, shell, printer, history, None)  # the empty line
+            typist.join()
+            after = out.getvalue()
+    finally:
+        admin.stop()
+        admin.close()
+        session.close()
+    assert before.endswith("hello\n")
+    assert seen == [before + changed] and after == before + changed

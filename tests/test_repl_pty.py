@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -165,20 +166,15 @@ def test_colour_on_a_terminal(env, admin, chroot_address, terminals):
     assert "\x1b[33mWatchedEvent state:SyncConnected type:NodeDeleted path:/x\x1b[0m" in zksh.raw
 
 
-@pytest.mark.parametrize("how", ["NO_COLOR=1", "--no-color", "stdout piped"])
-def test_no_colour_with_no_color_or_when_piped(how, env, admin, chroot_address, terminals):
+@pytest.mark.parametrize("how", ["NO_COLOR=1", "--no-color"])
+def test_no_colour_with_no_color_or_no_color(how, env, admin, chroot_address, terminals):
     admin.create("/x", b"hello")
     args = ["-server", chroot_address]
     if how == "NO_COLOR=1":
         env["NO_COLOR"] = "1"
-    elif how == "--no-color":
-        args.insert(0, "--no-color")
-    if how == "stdout piped":  # the keyboard is a terminal, the output is not
-        command = " ".join([sys.executable, "-m", "zkshell", *args, "| cat"])
-        zksh = Terminal(["/bin/sh", "-c", command], env)
-        terminals.append(zksh)
     else:
-        zksh = start(terminals, env, *args)
+        args.insert(0, "--no-color")
+    zksh = start(terminals, env, *args)
     zksh.wait_text(f"[zk: {chroot_address}(CONNECTED) 0]")
     zksh.send("get /nope\r")
     zksh.wait_text("Node does not exist: /nope")
@@ -190,8 +186,79 @@ def test_no_colour_with_no_color_or_when_piped(how, env, admin, chroot_address, 
     assert zksh.finish() == 0
     assert not COLOUR_SGR.search(zksh.raw), COLOUR_SGR.search(zksh.raw)
     assert "Node does not exist: /nope\x1b" not in zksh.raw
-    if how == "stdout piped":
-        assert ESC not in zksh.raw  # not a single escape sequence
+
+
+def start_redirected(terminals: list[Terminal], env: dict[str, str], address: str,
+                     redirect: str) -> Terminal:
+    """zksh with the keyboard on the terminal and stdout not: `> file`, `| tee log`."""
+    command = f"{shlex.quote(sys.executable)} -m zkshell -server {address} {redirect}"
+    terminal = Terminal(["/bin/sh", "-c", command], env)
+    terminals.append(terminal)
+    return terminal
+
+
+def watcher(state: str, event_type: str, path: str = "null") -> str:
+    return f"\nWATCHER::\n\nWatchedEvent state:{state} type:{event_type} path:{path}\n"
+
+
+def test_stdout_in_a_file_gets_only_what_zkcli_prints_and_the_prompt_stays_on_the_terminal(
+        env, admin, chroot_address, terminals, tmp_path):
+    admin.create("/x", b"hello")
+    out = tmp_path / "out.txt"
+    zksh = start_redirected(terminals, env, chroot_address, f"> {shlex.quote(str(out))}")
+    start_of_file = (f"Connecting to {chroot_address}\nWelcome to ZooKeeper!\n"
+                     + watcher("SyncConnected", "None"))
+    zksh.wait_line(prompt(chroot_address, 0))
+    zksh.wait_for(lambda: out.read_text("utf-8") == start_of_file, "the banner in the file")
+
+    zksh.send("get -w /x\r")
+    zksh.wait_line(prompt(chroot_address, 1))
+    zksh.send("get /nope\r")
+    zksh.wait_line(prompt(chroot_address, 2))
+    zksh.send("ls /")  # half a line, no Enter, when the watch fires
+    zksh.wait_line(prompt(chroot_address, 2) + "ls /")
+    admin.set("/x", b"changed")
+    zksh.wait_for(lambda: "NodeDataChanged" in out.read_text("utf-8"), "the event in the file")
+    zksh.send("\r")
+    zksh.wait_line(prompt(chroot_address, 3))
+    zksh.send("quit\r")
+    assert zksh.finish() == 0
+
+    assert out.read_text("utf-8") == (start_of_file + "hello\n"
+                                      + watcher("SyncConnected", "NodeDataChanged", "/x")
+                                      + "[x]\n" + watcher("Closed", "None"))
+    screen = zksh.screen.everything()
+    assert (f"{prompt(chroot_address, 0)}get -w /x\n{prompt(chroot_address, 1)}get /nope\n"
+            "Node does not exist: /nope\n"  # stderr stays on the terminal
+            f"{prompt(chroot_address, 2)}ls /\n{prompt(chroot_address, 3)}quit") in screen
+    assert "hello" not in zksh.raw and "WATCHER" not in zksh.raw
+
+
+def test_through_tee_the_screen_shows_output_and_prompts_in_order(env, admin, chroot_address,
+                                                                   terminals, tmp_path):
+    admin.create("/x", b"hello")
+    log = tmp_path / "log.txt"
+    zksh = start_redirected(terminals, env, chroot_address, f"| tee {shlex.quote(str(log))}")
+    zksh.wait_line(prompt(chroot_address, 0))
+    zksh.send("get -w /x\r")
+    zksh.wait_line(prompt(chroot_address, 1))
+    zksh.send("ls /")
+    zksh.wait_line(prompt(chroot_address, 1) + "ls /")
+    admin.set("/x", b"changed")
+    zksh.wait_text("type:NodeDataChanged path:/x")
+    zksh.wait_line(prompt(chroot_address, 1) + "ls /")  # drawn again below the event
+    zksh.send("\r")
+    zksh.wait_line(prompt(chroot_address, 2))
+    zksh.send("quit\r")
+    assert zksh.finish() == 0
+    shown = (f"{prompt(chroot_address, 0)}get -w /x\nhello\n"
+             f"{watcher('SyncConnected', 'NodeDataChanged', '/x')}"
+             f"{prompt(chroot_address, 1)}ls /\n[x]\n{prompt(chroot_address, 2)}quit\n")
+    assert shown in zksh.screen.everything() + "\n"
+    assert ESC not in log.read_text("utf-8")
+    assert log.read_text("utf-8").endswith(
+        f"hello\n{watcher('SyncConnected', 'NodeDataChanged', '/x')}[x]\n"
+        + watcher("Closed", "None"))
 
 
 def test_the_bottom_toolbar_on_a_terminal_that_reports_the_cursor(env, chroot_address,
@@ -226,3 +293,30 @@ def test_a_dead_server_never_holds_up_typing_or_tab(env, terminals):
     zksh.send("\x04")
     assert zksh.finish(timeout=10) == 0
     assert "Traceback" not in zksh.raw
+
+
+def menu(terminal: Terminal) -> list[str]:
+    """The completion menu: the words on the lines under the cursor's."""
+    screen = terminal.screen
+    lines = [screen.line(row).strip() for row in range(screen.row + 1, screen.rows)]
+    return lines[:lines.index("")] if "" in lines else lines
+
+
+def test_tab_follows_znodes_deleted_and_created_by_another_client(env, admin, chroot_address,
+                                                                  terminals):
+    admin.create("/newnode")
+    admin.create("/news")
+    zksh = start(terminals, env, "-server", chroot_address)
+    zksh.wait_line(prompt(chroot_address, 0))
+    zksh.send("ls /\r")  # the cache has seen /newnode now
+    zksh.wait_line(prompt(chroot_address, 1))
+    admin.delete("/newnode")
+    admin.create("/newer")
+    zksh.send("get /ne\t")
+    zksh.wait_for(lambda: menu(zksh) == ["newer", "news"], "a menu of what exists now")
+    zksh.wait_line(prompt(chroot_address, 1) + "get /new")
+    zksh.send("s\r")
+    zksh.wait_line(prompt(chroot_address, 2))
+    assert "Node does not exist" not in zksh.screen.everything()
+    zksh.send("quit\r")
+    assert zksh.finish() == 0

@@ -7,6 +7,8 @@ script modes never import this module.  Every write of the interactive shell (co
 output, watch events, the banner) goes through `ColourPrinter.write`: while the prompt is
 up, through `patch_stdout(raw=True)`, so it lands above the prompt with its escapes intact;
 otherwise straight to the terminal, so a command's output is there before the next prompt.
+
+When stdout is not the terminal (`zksh | tee log`), pipe_printer.py takes over.
 """
 
 from __future__ import annotations
@@ -14,8 +16,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING
 
 from zkshell.cli import StreamPrinter
+
+if TYPE_CHECKING:
+    from prompt_toolkit.application import Application
 
 RESET = "\x1b[0m"
 ERROR = "\x1b[31m"          # red: what went wrong
@@ -76,7 +82,7 @@ class ColourPrinter(StreamPrinter):
             self.write(stream, paint_output(stream, text) if self.colour else text)
 
     @contextmanager
-    def above_the_prompt(self) -> Iterator[None]:
+    def above_the_prompt(self, app: Application | None = None) -> Iterator[None]:
         """While the prompt is up, print above it.  The swap of sys.stdout happens under
         the printer's lock, so no block is written half here and half there, or lost."""
         from prompt_toolkit.patch_stdout import patch_stdout

@@ -10,25 +10,31 @@ command's output is complete before the next prompt is drawn.
 On top of zkCli: completion (commands, flags, znode paths read in the background), syntax
 highlighting, suggestions from a history kept across runs (Ctrl+R searches it), and a bottom
 toolbar.  The loop itself stays thin: `build_prompt_session`, `one_iteration`, `run_repl`.
+
+With the keyboard on a terminal and stdout not (`zksh | tee log`), the prompt is drawn on the
+terminal itself and stdout gets only what zkCli prints, as plain text (`PipePrinter`).
 """
 
 from __future__ import annotations
 
+import os
 import sys
-from typing import Union
+from collections.abc import Iterator
+from typing import TextIO, Union
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
-from prompt_toolkit.output import ColorDepth
+from prompt_toolkit.output import ColorDepth, Output, create_output
 from prompt_toolkit.styles import Style
 
 from zkshell import format as fmt
 from zkshell import lexer, toolbar
 from zkshell.cli import Invocation, _make_shell
 from zkshell.colour import ColourPrinter
-from zkshell.completion import ZkCompleter
+from zkshell.completion import ZkCompleter, parent_of
 from zkshell.config import Settings
 from zkshell.history import MemoryHistory, ShellHistory, open_history
+from zkshell.pipe_printer import PipePrinter
 from zkshell.shell import Shell
 from zkshell.suggest import ZnodePath, suggest
 from zkshell.znode_cache import ZnodeCache
@@ -48,10 +54,33 @@ def colour_wanted(settings: Settings, stream=None) -> bool:
     return settings.color and is_terminal(sys.stdout if stream is None else stream)
 
 
+def open_terminal() -> TextIO | None:
+    """The keyboard's terminal, opened to draw the prompt on when stdout is not a terminal."""
+    for name in _terminal_names():
+        try:
+            fd = os.open(name, os.O_WRONLY | os.O_NOCTTY)
+        except OSError:
+            continue
+        stream = os.fdopen(fd, "w", encoding="utf-8", errors="replace")
+        if stream.isatty():
+            return stream
+        stream.close()
+    return None
+
+
+def _terminal_names() -> Iterator[str]:
+    try:
+        yield os.ttyname(sys.stdin.fileno())  # where the keys come from: draw there
+    except (AttributeError, ValueError, OSError):
+        pass
+    yield "/dev/tty"
+
+
 def build_prompt_session(shell: Shell, settings: Settings, history: History,
                          cache: ZnodeCache | None, colour: bool,
-                         terminal: bool = True) -> PromptSession:
-    """The prompt with its helpers; `terminal`: stdout is one (no toolbar in a pipe)."""
+                         terminal: bool = True, output: Output | None = None) -> PromptSession:
+    """The prompt with its helpers; `terminal`: it is drawn on one (no toolbar in a pipe);
+    `output`: where to draw it (prompt_toolkit's default, stdout, when None)."""
     completer = ZkCompleter(cache, history=lambda: dict(shell.history))
     show_toolbar = settings.toolbar and terminal
     style = Style.from_dict({**lexer.STYLE, **toolbar.STYLE,
@@ -68,6 +97,7 @@ def build_prompt_session(shell: Shell, settings: Settings, history: History,
         bottom_toolbar=(lambda: toolbar.toolbar(shell)) if show_toolbar else None,
         refresh_interval=1.0 if show_toolbar else 0,
         search_ignore_case=True,
+        output=output,
     )
     if cache is not None:
         _follow_the_cache(session, completer, cache)
@@ -76,28 +106,39 @@ def build_prompt_session(shell: Shell, settings: Settings, history: History,
 
 def _follow_the_cache(session: PromptSession, completer: ZkCompleter,
                       cache: ZnodeCache) -> None:
-    """Fetch a path's siblings while it is typed; complete again when a Tab had to wait."""
+    """Fetch a path's siblings while it is typed.  When fetched children change what a Tab
+    offered from stale or missing ones, put the line back and complete it again."""
     buffer = session.default_buffer
 
     def prefetch(_buffer) -> None:
         for suggestion in suggest(buffer.document.text_before_cursor):
             if isinstance(suggestion, ZnodePath) and suggestion.prefix.startswith("/"):
-                cache.want(suggestion.prefix.rpartition("/")[0] or "/")
+                cache.want(parent_of(suggestion.prefix))
+
+    def complete_again(path: str) -> None:  # on the prompt's event loop
+        if not session.app.is_running:
+            return
+        document = completer.redo(path, buffer.document, buffer.complete_state is not None)
+        if document is not None:
+            buffer.complete_state = None  # the menu of what is gone, or lacking what came
+            buffer.document = document
+            buffer.start_completion(insert_common_part=True)
 
     def arrived(path: str) -> None:  # on the cache's thread
         app = session.app
-        waiting = completer.waiting
-        if not app.is_running or app.loop is None or waiting is None or waiting[0] != path:
-            return
+        loop, context = app.loop, app.context
+        if loop is None or context is None:
+            return  # no prompt up: the next Tab reads the fresh children
+        try:
+            loop.call_soon_threadsafe(complete_again, path, context=context.copy())
+        except RuntimeError:
+            pass  # the prompt's loop has just closed
 
-        def complete_again() -> None:
-            if (completer.waiting == waiting and buffer.complete_state is None
-                    and buffer.document.text_before_cursor == waiting[1]):
-                buffer.start_completion(insert_common_part=True)
-
-        app.loop.call_soon_threadsafe(complete_again)
+    def new_prompt(_app) -> None:
+        completer.offered = None  # a Tab of the line before is nothing to redo on this one
 
     buffer.on_text_changed += prefetch
+    session.app.on_reset += new_prompt
     cache.on_update = arrived
 
 
@@ -105,7 +146,7 @@ def one_iteration(prompt_session: PromptSession, shell: Shell, printer: ColourPr
                   history: History, cache: ZnodeCache | None) -> bool:
     """Read and run one line; False when the user is done (Ctrl+D)."""
     try:
-        with printer.above_the_prompt():
+        with printer.above_the_prompt(prompt_session.app):
             line = prompt_session.prompt(shell.prompt)
     except KeyboardInterrupt:
         return True  # Ctrl+C clears the line, as in a shell
@@ -121,14 +162,27 @@ def one_iteration(prompt_session: PromptSession, shell: Shell, printer: ColourPr
 
 
 def run_repl(inv: Invocation) -> int:
+    if is_terminal(sys.stdout):
+        return _run(inv, ColourPrinter(colour_wanted(inv.settings)), None)
+    terminal = open_terminal()
+    if terminal is None:
+        # No terminal to draw a prompt on: the typed lines are read as a script's, so that
+        # stdout still gets only what the commands print.
+        from zkshell.cli import run_script
+        return run_script(inv, sys.stdin)
+    with terminal:
+        return _run(inv, PipePrinter(), terminal)
+
+
+def _run(inv: Invocation, printer: ColourPrinter, terminal: TextIO | None) -> int:
+    """The loop; `terminal`: where the prompt is drawn when it is not stdout."""
     settings = inv.settings
-    colour = colour_wanted(settings)
-    printer = ColourPrinter(colour)
     shell = _make_shell(inv, printer)
     history = open_history(settings.history_file, settings.history_size)
     cache = ZnodeCache(shell.session)
-    prompt_session = build_prompt_session(shell, settings, history, cache, colour,
-                                          terminal=is_terminal(sys.stdout))
+    output = create_output(stdout=terminal) if terminal is not None else None
+    prompt_session = build_prompt_session(shell, settings, history, cache, settings.color,
+                                          output=output)
     printer.write("out", fmt.banner(inv.server, piped=False))
     shell.session.connect()
     cache.start()

@@ -4,6 +4,8 @@ Completion runs while the user types and must never wait on the server: it only 
 cache.  Asking for a path that is missing or stale queues a fetch on the cache's own thread,
 which sends a GetChildren on the session's connection and waits a short time for the answer.
 When the session is not connected nothing is sent, so a dead server never holds anything up.
+A lookup says whether its answer is fresh, so that completion can check what it offered from
+a stale answer once `on_update` says the fetched one is in.
 """
 
 from __future__ import annotations
@@ -11,11 +13,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 from zkshell.session import Session
 
 FETCH_TIMEOUT_S = 1.0   # a busy or dying server: give up on this fetch, try again later
 MAX_AGE_S = 3.0         # older children are still shown, and fetched again behind the scenes
+
+
+class Cached(NamedTuple):
+    children: tuple[str, ...] | None  # None: never fetched yet
+    fresh: bool  # False: what was last seen, maybe gone by now; a fetch is queued
 
 
 class ZnodeCache:
@@ -34,14 +42,19 @@ class ZnodeCache:
         self._thread: threading.Thread | None = None
 
     # ---- what the completer uses: never blocks -------------------------------------------
-    def children(self, path: str) -> tuple[str, ...] | None:
-        """The cached children of `path` (None: not known yet, a fetch is queued)."""
+    def lookup(self, path: str) -> Cached:
+        """The cached children of `path` and whether they are fresh; stale ones are fetched."""
         with self._lock:
             self._forget_other_sessions()
             entry = self._children.get(path)
-            if entry is None or time.monotonic() - entry[0] > self.max_age:
+            fresh = entry is not None and time.monotonic() - entry[0] <= self.max_age
+            if not fresh:
                 self._want(path)
-            return entry[1] if entry is not None else None
+            return Cached(entry[1] if entry is not None else None, fresh)
+
+    def children(self, path: str) -> tuple[str, ...] | None:
+        """The cached children of `path` (None: not known yet, a fetch is queued)."""
+        return self.lookup(path).children
 
     def want(self, path: str) -> None:
         """Fetch `path`'s children in the background unless they are fresh already."""
