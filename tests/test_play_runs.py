@@ -176,3 +176,89 @@ def test_the_readme_s_first_example_passes_at_the_live_view_s_pace():
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0, child.before[-3000:]
+
+
+FAULTS = """\
+title: Faults in unusual orders
+session_timeout: 6s
+sessions: [m1, m2, m3]
+steps:
+  - m1: create -e /e "y"
+  - partition: m1
+  - heal: m1
+  - m1: get /e                  # healed at once: the same connection carries on
+    expect: y
+  - m3: create /a ""
+  - m3: create /b ""
+  - m3: ls -w /a
+  - m3: ls -w /b
+  - m1: delete /b                # /b goes first, but /a is awaited first
+  - m2: delete /a
+  - await:
+      m3: {exact: "WatchedEvent state:SyncConnected type:NodeDeleted path:/a"}
+      within: 5s
+  - await: {m3: "type:NodeDeleted path:/b", within: 5s}
+  - crash: m2
+  - await: {m2: "type:NodeDeleted path:/never", within: 30s}
+  - partition: m1               # the run ends with m1 cut off
+"""
+
+
+def test_faults_in_unusual_orders_and_awaits_in_any_order(tmp_path, zk_server):
+    scenario = tmp_path / "faults.yaml"
+    scenario.write_text(FAULTS, encoding="utf-8")
+    started = time.monotonic()
+    result = run_zksh("play", "--check", "-server", zk_server.address, str(scenario))
+    # One failure, at once: an await on a crashed session cannot be waited out.
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{scenario}:21: failed: await m2: type:NodeDeleted path:/never" in result.stdout
+    assert "session m2 is crashed: nothing more can arrive" in result.stdout
+    assert "15 steps, 4 checks: 3 passed, 1 failed, 0 timed out" in result.stdout
+    # Neither that await nor the clean-up of the partitioned m1 waited on the clock.
+    assert time.monotonic() - started < 10
+
+
+def test_q_stops_the_whole_run_not_only_its_scenario(tmp_path, zk_server):
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    for path in (first, second):
+        path.write_text("sessions: [m1]\nsteps:\n  - m1: ls /\n  - m1: ls /\n", "utf-8")
+    result = subprocess.run([sys.executable, "-m", "zkshell", "play", "--step", "-server",
+                             zk_server.address, str(first), str(second)], input="\nq\n",
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert str(first) in result.stdout and str(second) not in result.stdout
+
+
+def test_exports_of_scenarios_and_sessions_with_the_same_names_do_not_overwrite(tmp_path,
+                                                                                zk_server):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x.yaml").write_text(
+            "sessions: ['s/1', 's_1', '..']\nsteps:\n  - s/1: ls /\n", "utf-8")
+    result = run_zksh("play", "--check", "-server", zk_server.address,
+                      "--transcript", str(tmp_path / "t"), "--svg", str(tmp_path / "v.svg"),
+                      str(tmp_path / "a" / "x.yaml"), str(tmp_path / "b" / "x.yaml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(p.name for p in tmp_path.glob("v-*.svg")) == ["v-x-2.svg", "v-x.svg"]
+    assert sorted(p.name for p in (tmp_path / "t" / "x").iterdir()) == [
+        "s_1-2.txt", "s_1.txt", "session.txt"]
+    assert (tmp_path / "t" / "x-2").is_dir()
+
+
+def test_a_transcript_directory_that_cannot_be_made_is_refused_before_the_run(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", "utf-8")
+    scenario = tmp_path / "piped.yaml"
+    scenario.write_text(PIPED, encoding="utf-8")
+    result = run_zksh("play", "--check", "--transcript", str(blocker / "sub"), str(scenario))
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"{blocker} is not a directory" in result.stderr
+
+
+def test_a_server_granting_another_timeout_is_said_before_the_run(tmp_path, zk_server):
+    scenario = tmp_path / "long.yaml"
+    scenario.write_text("session_timeout: 90s\nsessions: [m1]\nsteps:\n  - m1: ls /\n", "utf-8")
+    result = run_zksh("play", "--check", "-server", zk_server.address, str(scenario))
+    assert result.returncode == 0
+    # The test server's tickTime is 200 ms: sessions get 2 to 20 ticks.
+    assert "grants a 4 s session timeout, not the 90 s" in result.stderr

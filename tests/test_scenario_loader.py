@@ -45,7 +45,7 @@ def test_broken_file_on_the_command_line_is_reported_without_a_traceback():
 def test_missing_file_is_reported():
     result = run_zksh("play", "no-such-scenario.yaml")
     assert result.returncode == 2
-    assert "no-such-scenario.yaml:0: cannot read the file" in result.stderr
+    assert "no-such-scenario.yaml: cannot read the file" in result.stderr
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in SHIPPED.glob("*.yaml")))

@@ -70,17 +70,26 @@ def four_letter_word(host: str, port: int, word: str, timeout: float = 1.0) -> s
 
 def session_handshake(host: str, port: int, timeout: float = 1.0) -> bool:
     """Open a ZooKeeper session and close it again; True when the server accepts sessions."""
+    return granted_session_timeout(host, port, 4000, timeout) is not None
+
+
+def granted_session_timeout(host: str, port: int, asked_ms: int,
+                            timeout: float = 1.0) -> int | None:
+    """The session timeout the server grants when `asked_ms` is asked for (it clamps it to
+    2..20 ticks), by opening a session and closing it again; None when it grants none."""
     password = b"\0" * 16
-    connect = (struct.pack("!iqiq", 0, 0, 4000, 0) + struct.pack("!i", len(password))
+    connect = (struct.pack("!iqiq", 0, 0, asked_ms, 0) + struct.pack("!i", len(password))
                + password + b"\0")
     close_session = struct.pack("!ii", 1, -11)
     with socket.create_connection((host, port), timeout=timeout) as sock:
         sock.sendall(struct.pack("!i", len(connect)) + connect)
-        if len(sock.recv(4096)) < 4:
-            return False
+        answer = sock.recv(4096)
+        if len(answer) < 12:
+            return None
+        granted = struct.unpack_from("!i", answer, 8)[0]  # after the length and version
         sock.sendall(struct.pack("!i", len(close_session)) + close_session)
         sock.recv(4096)
-    return True
+    return granted
 
 
 class LocalServer:

@@ -9,6 +9,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
+from zkshell.player.export import ExportFailed
 from zkshell.player.loader import ScenarioError, load_scenario
 from zkshell.player.runner import FAILED, TIMED_OUT, server_for
 
@@ -130,20 +131,37 @@ def main(argv: list[str]) -> int:
     if problems:
         sys.stderr.write("\n".join(problems) + "\n")
         return EXIT_UNUSABLE
+    _name_exports(scenarios)
     options = show_options(args)
     _stop_on_signals()
     failed = False
     for scenario in scenarios:
         try:
-            failed |= not play(scenario, args.server, options, several=len(scenarios) > 1)
+            passed, stopped = play(scenario, args.server, options, several=len(scenarios) > 1)
+            failed |= not passed
+            if stopped:  # `q` quits the run, not just this scenario
+                break
         except Unusable as exc:
             sys.stderr.write(f"{exc}\n")
             return EXIT_UNUSABLE
+        except ExportFailed as exc:  # the run itself is over and reported
+            sys.stderr.write(f"{exc}\n")
+            failed = True
+            continue
         except KeyboardInterrupt as exc:
             # Player.run has closed every session and play() stopped its server on the way.
             _say("interrupted\n")
             return 128 + exc.signum if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _name_exports(scenarios: list[Scenario]) -> None:
+    """a/x.yaml and b/x.yaml in one run: their exports are called x and x-2."""
+    from zkshell.player.export import unique_names
+
+    stems = [os.path.splitext(os.path.basename(s.path))[0] for s in scenarios]
+    for scenario, name in zip(scenarios, unique_names(stems)):
+        scenario.export_name = name
 
 
 def _say(text: str) -> None:
@@ -179,30 +197,51 @@ def _export_problems(args: argparse.Namespace) -> list[str]:
             problems.append(f"zksh play: {option} {path}: no directory {parent}")
         elif not os.access(parent, os.W_OK):
             problems.append(f"zksh play: {option} {path}: cannot write in {parent}")
-    if args.transcript is not None and os.path.exists(args.transcript) and not os.path.isdir(
-            args.transcript):
-        problems.append(f"zksh play: --transcript {args.transcript}: not a directory")
+    if args.transcript is not None:
+        problem = _directory_problem(args.transcript)
+        if problem:
+            problems.append(f"zksh play: --transcript {args.transcript}: {problem}")
     return problems
+
+
+def _directory_problem(path: str) -> str | None:
+    """Why a directory could not be made at `path` (None when it can)."""
+    existing = os.path.abspath(path)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if existing == os.path.abspath(path):
+        return None if os.path.isdir(existing) else "not a directory"
+    if not os.path.isdir(existing):
+        return f"{existing} is not a directory"
+    if not os.access(existing, os.W_OK):
+        return f"cannot write in {existing}"
+    return None
 
 
 def _check_reachable(address: str, scenario: Scenario) -> None:
     from zkshell.player.runner import Target
-    from zkshell.server import session_handshake
+    from zkshell.server import granted_session_timeout
 
     target = Target.parse(address)
+    asked = int(scenario.session_timeout * 1000)
     try:
-        answered = session_handshake(target.host, target.port, timeout=3.0)
+        granted = granted_session_timeout(target.host, target.port, asked, timeout=3.0)
     except OSError:
-        answered = False
-    if not answered:
+        granted = None
+    if granted is None:
         raise Unusable(f"zksh play: no ZooKeeper answers at {target.host}:{target.port}\n"
                        f"  leave out -server and zksh starts its own: zksh play "
                        f"{scenario.path}")
+    if granted != asked:
+        # The server clamps a session timeout to 2..20 of its ticks: crashes and partitions
+        # then expire on its clock, not the scenario's.
+        _say(f"zksh play: {target.host}:{target.port} grants a {granted / 1000:g} s session "
+             f"timeout, not the {asked / 1000:g} s {scenario.path} asks for\n")
 
 
 def play(scenario: Scenario, address: str | None, options: ShowOptions,
-         several: bool = False) -> bool:
-    """Play one scenario; True when every step ran and every expectation held."""
+         several: bool = False) -> tuple[bool, bool]:
+    """Play one scenario: (every step ran and every expectation held, a person stopped it)."""
     from zkshell.player.show import show
     from zkshell.server import LocalServer, ZooKeeperUnavailable
 
@@ -224,5 +263,6 @@ def play(scenario: Scenario, address: str | None, options: ShowOptions,
         if server is not None:
             server.cleanup()
     # A run stopped part-way did not check what it skipped.
-    return (len(results) == len(scenario.steps)
-            and not any(r.status in (FAILED, TIMED_OUT) for r in results))
+    stopped = len(results) < len(scenario.steps)  # only a person's `q` ends a run early
+    return (not stopped and not any(r.status in (FAILED, TIMED_OUT) for r in results),
+            stopped)

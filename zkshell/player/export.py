@@ -15,18 +15,39 @@ from zkshell.player.panes import Board, transcript_text
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
+class ExportFailed(Exception):
+    """An export could not be written; the message names it and why."""
+
+
 def transcript_name(session: str) -> str:
     """A file name for a session: its name, with anything a file system dislikes replaced."""
-    return _UNSAFE.sub("_", session).lstrip(".") + ".txt"
+    return (_UNSAFE.sub("_", session).lstrip(".") or "session") + ".txt"
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """`names` with a `-2`, `-3`... before the extension of each repeat (a/b and a_b)."""
+    seen: set[str] = set()
+    result = []
+    for name in names:
+        root, ext = os.path.splitext(name)
+        candidate, n = name, 1
+        while candidate in seen:
+            n += 1
+            candidate = f"{root}-{n}{ext}"
+        seen.add(candidate)
+        result.append(candidate)
+    return result
 
 
 def write_transcripts(board: Board, directory: str) -> list[str]:
     """One `<session>.txt` per session in `directory` (created if need be); the paths."""
     os.makedirs(directory, exist_ok=True)
     prompts = {pane.name: pane.prompt for pane in board.picture().panes}
+    sessions = board.scenario.sessions
+    names = unique_names([transcript_name(spec.name) for spec in sessions])
     paths = []
-    for spec in board.scenario.sessions:
-        path = os.path.join(directory, transcript_name(spec.name))
+    for spec, name in zip(sessions, names):
+        path = os.path.join(directory, name)
         with open(path, "w", encoding="utf-8") as transcript:
             transcript.write(transcript_text(board.entries(spec.name), prompts.get(spec.name)))
         paths.append(path)

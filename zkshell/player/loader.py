@@ -39,6 +39,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if self.line <= 0:  # the file as a whole (it cannot be read)
+            return f"{self.path}: {self.message}"
         return f"{self.path}:{self.line}: {self.message}"
 
 

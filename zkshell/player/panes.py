@@ -49,6 +49,12 @@ class Picture:
     stopped: bool = False  # finished before the last step (a person pressed q)
 
 
+def waiting_line(index: int, steps: list[Step]) -> str:
+    """What --step shows while it waits: the keys first, so a narrow screen never cuts them."""
+    return (f"[Enter] run  [c] run to the end  [q] quit   next {index + 1}/{len(steps)}: "
+            f"{steps[index].summary()}")
+
+
 def state_marker(state: str) -> str:
     """The line a window shows where its process crashed, restarted, was cut off..."""
     return f"── {state} ──"
@@ -195,8 +201,7 @@ class Board(Observer):
         steps = self.scenario.steps
         if self._waiting_for is not None:
             index = self._waiting_for
-            return (f"next {index + 1}/{len(steps)}: {steps[index].summary()}   "
-                    "[Enter] run it  [c] continue to the end  [q] quit")
+            return waiting_line(index, steps)
         if self._finished:
             return self._outcome()
         if self._current is None:

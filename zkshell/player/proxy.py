@@ -3,9 +3,11 @@
 - crash: every connection is torn down and new ones are refused, so the client's close
   request never reaches the server; the session lives on there until it expires, exactly as
   when a zkCli process is killed.
-- partition: bytes are silently dropped both ways and new connections are cut, so neither
-  side hears from the other; heal lets the client reconnect (within the session timeout it
-  resumes its session, past it the server says Expired).
+- partition: nothing gets through either way and new connections are cut.  What is sent is
+  held back, as a real network holds it (TCP keeps resending it), not lost: heal delivers it
+  in order, so a client that has not given up on its connection simply carries on with it,
+  and one that has (it closed it, or the server expired the session and closed its end)
+  finds out at heal, as it would when the network came back.
 """
 
 from __future__ import annotations
@@ -59,16 +61,30 @@ class FaultProxy:
 
     def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
         peers = {client: upstream, upstream: client}
+        held: dict[socket.socket, bytearray] = {client: bytearray(), upstream: bytearray()}
+        reading = [client, upstream]
+        ended = False  # one side closed while cut off: the other learns it at heal
         try:
-            while not self._closed:
-                readable, _, _ = select.select(list(peers), [], [], 0.1)
+            while not self._closed and self.mode != DEAD:
+                if self.mode == OPEN:
+                    for target, data in held.items():
+                        if data:
+                            target.sendall(data)
+                            data.clear()
+                    if ended:
+                        return
+                readable, _, _ = select.select(reading, [], [], 0.1)
                 for sock in readable:
                     data = sock.recv(65536)
                     if not data:
-                        return
-                    if self.mode == OPEN:
+                        if self.mode != CUT:
+                            return
+                        ended = True
+                        reading.remove(sock)
+                    elif self.mode == OPEN and not held[peers[sock]]:
                         peers[sock].sendall(data)
-                    # CUT: the network drops it.  DEAD: the sockets are already closed.
+                    else:
+                        held[peers[sock]] += data
         except (OSError, ValueError):
             return
         finally:
@@ -97,8 +113,7 @@ class FaultProxy:
         self.mode = CUT
 
     def heal(self) -> None:
-        """The network is back; connections that lost bytes are dropped, the client redials."""
-        self._drop_all()
+        """The network is back: what was held back is delivered, in order."""
         self.mode = OPEN
 
     def revive(self) -> None:

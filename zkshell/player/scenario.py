@@ -86,6 +86,9 @@ class Scenario:
     session_timeout: float
     sessions: list[SessionSpec]
     steps: list[Step] = field(default_factory=list)
+    # How exports name this scenario when a run has several (zksh play sets it, so that two
+    # files called x.yaml in different directories do not overwrite each other's exports).
+    export_name: str = ""
 
     def label(self, name: str) -> str:
         for spec in self.sessions:

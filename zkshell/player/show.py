@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from zkshell.player.observers import Fanout
+from zkshell.player.panes import waiting_line
 from zkshell.player.runner import FAILED, TIMED_OUT, Player, StepResult
 from zkshell.player.scenario import Scenario, Step
 
@@ -49,9 +50,13 @@ def export_path(path: str, scenario: Scenario, several: bool) -> str:
     """With several scenarios in one run, each export gets the scenario's name."""
     if not several:
         return path
-    stem = os.path.splitext(os.path.basename(scenario.path))[0]
     root, ext = os.path.splitext(path)
-    return f"{root}-{stem}{ext}"
+    return f"{root}-{export_stem(scenario)}{ext}"
+
+
+def export_stem(scenario: Scenario) -> str:
+    """The scenario's name in export names: its file's, unless the run gave it another."""
+    return scenario.export_name or os.path.splitext(os.path.basename(scenario.path))[0]
 
 
 @dataclass
@@ -119,6 +124,8 @@ def show(scenario: Scenario, address: str, options: ShowOptions, several: bool =
             if views.live is not None:
                 stack.enter_context(views.live)
             results = player.run(pause_before_step=pacer)
+        if options.step and pacer.keys is None:
+            options.step = False  # `c` continues to the end of the run, later scenarios too
     except KeyboardInterrupt:
         _interrupted(player, time.monotonic() - started, out)
         raise
@@ -155,8 +162,7 @@ def _pacer(player: Player, options: ShowOptions, board: Board | None,
 
 def _plain_hint(scenario: Scenario):
     def hint(index: int, step: Step) -> None:
-        sys.stderr.write(f"next {index + 1}/{len(scenario.steps)}: {step.summary()}   "
-                         "[Enter] run it  [c] continue to the end  [q] quit\n")
+        sys.stderr.write(waiting_line(index, scenario.steps) + "\n")
         sys.stderr.flush()
     return hint
 
@@ -174,19 +180,30 @@ def _outcome(player: Player, results: list[StepResult], out: TextIO) -> None:
 
 
 def _export(views: _Views, options: ShowOptions, scenario: Scenario, several: bool) -> None:
-    if options.transcript and views.board is not None:
-        from zkshell.player.export import write_transcripts
+    """Write every export asked for; one that fails does not keep the others from being
+    written, and all failures are raised together at the end."""
+    from zkshell.player.export import ExportFailed, write_picture, write_transcripts
 
+    jobs = []
+    if options.transcript and views.board is not None:
         directory = options.transcript
         if several:
-            directory = os.path.join(directory, os.path.splitext(
-                os.path.basename(scenario.path))[0])
-        write_transcripts(views.board, directory)
+            directory = os.path.join(directory, export_stem(scenario))
+        jobs.append(("--transcript", directory,
+                     lambda: write_transcripts(views.board, directory)))
     for kind, path in (("svg", options.svg), ("html", options.html)):
         if path and views.board is not None:
-            from zkshell.player.export import write_picture
-
-            write_picture(views.board, export_path(path, scenario, several), *views.size,
-                          kind=kind)
+            target = export_path(path, scenario, several)
+            jobs.append((f"--{kind}", target, lambda t=target, k=kind: write_picture(
+                views.board, t, *views.size, kind=k)))
     if views.cast is not None and options.cast:
-        views.cast.save(export_path(options.cast, scenario, several))
+        target = export_path(options.cast, scenario, several)
+        jobs.append(("--cast", target, lambda t=target: views.cast.save(t)))
+    failures = []
+    for option, target, job in jobs:
+        try:
+            job()
+        except OSError as exc:
+            failures.append(f"zksh play: {option} {target}: {exc.strerror or exc}")
+    if failures:
+        raise ExportFailed("\n".join(failures))
