@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import threading
@@ -347,3 +348,97 @@ def test_partition_healed_within_the_timeout_resumes_the_same_session(zk_server,
         admin.delete("/after-heal")
     finally:
         proxy.close()
+
+
+# ---- the session's end, and what zkCli prints when the connection is not there --------
+
+def test_refused_credentials_end_the_session_as_auth_failed(chroot_address):
+    started = time.monotonic()
+    result = run_zksh("-server", chroot_address, input="addauth foo bar\nls /\nwhoami\n",
+                      timeout=60)
+    assert time.monotonic() - started < 10  # kazoo alone sends the refused auth for ever
+    assert result.stdout.count("state:AuthFailed type:None path:null") == 1
+    # `ls /` races the refusal, in zkCli too: it fails with AuthFailed or finds the session
+    # ended.  By `whoami` the session has ended.
+    assert result.stdout.endswith("Not connected\n")
+    assert result.stderr in ("", "KeeperErrorCode = AuthFailed for /\n")
+    shell, events = make_shell(chroot_address)
+    shell.execute("addauth foo bar")
+    assert events.wait_for("state:AuthFailed")
+    assert shell.session.state_name == "AUTH_FAILED"
+    assert shell.prompt().endswith("(AUTH_FAILED) 1] ")
+    shell.execute("connect")
+    assert shell.session.wait_connected(10)
+    assert shell.execute("ls /").text() == "[]\n"
+    shell.session.close()
+
+
+def test_quit_never_waits_on_a_server_that_does_not_answer():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)  # accepts connections (the kernel does) and never says a word
+    port = listener.getsockname()[1]
+    try:
+        started = time.monotonic()
+        result = run_zksh("-server", f"127.0.0.1:{port}", "-timeout", "30000",
+                          input="quit\n", timeout=60)
+        assert result.returncode == 0
+        assert time.monotonic() - started < 8  # zkCli: 0.3 s; kazoo's stop alone: 30 s
+    finally:
+        listener.close()
+
+
+def test_ls_r_walks_a_tree_deeper_than_python_recursion(chroot_address, zk_server, admin):
+    root = chroot_address[len(zk_server.address):]
+    path = root + "/deep"
+    for _ in range(12):  # in parts: one transaction of them all is over the 1 MB limit
+        transaction = admin.transaction()
+        for _ in range(100):
+            transaction.create(path)
+            path += "/d"
+        transaction.commit()
+    result = run_zksh("-server", chroot_address, "ls", "-R", "/deep")
+    assert result.returncode == 0, result.stderr[-500:]
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1200 and lines[0] == "/deep" and lines[-1] == "/deep" + "/d" * 1199
+    for _ in range(1200):  # kazoo's recursive delete would itself hit the recursion limit
+        path = path[:-2]
+        admin.delete(path)
+
+
+def test_sync_whoami_and_get_ephemerals_without_a_connection_print_what_zkcli_does(
+        fresh_server):
+    shell, events = make_shell(fresh_server.address, timeout_ms=10000)
+    fresh_server.stop()
+    assert events.wait_for("state:Disconnected type:None path:null")
+    assert shell.execute("sync /").chunks == [("out", "Sync has failed. rc=-4\n")]
+    whoami = shell.execute("whoami")
+    assert (whoami.chunks, whoami.exit_code) == ([("out", "Auth scheme: User\n")], 0)
+    assert shell.execute("getEphemerals /x").chunks == [
+        ("err", "KeeperErrorCode = ConnectionLoss\n")]
+    shell.session.close()
+
+
+def test_a_command_waiting_for_a_connection_fails_as_session_expired_if_it_is(zk_server,
+                                                                               admin):
+    proxy = FaultProxy(zk_server.host, zk_server.port)
+    try:
+        shell, events = make_shell(proxy.address, timeout_ms=800)
+        shell.execute('create -e /e "x"')
+        proxy.partition()
+        assert events.wait_for("state:Disconnected type:None path:null")
+        deadline = time.monotonic() + 10
+        while admin.exists("/e") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proxy.heal()
+        # Sent while the client is between two connection attempts: the next one connects
+        # and learns that the session has expired, which is this command's answer too.
+        assert shell.execute("get /e").text() == "KeeperErrorCode = Session expired for /e\n"
+        assert events.wait_for("state:Expired type:None path:null")
+    finally:
+        proxy.close()
+
+
+def test_setquota_on_the_root_is_refused_as_zkcli_refuses_it(chroot_address):
+    result = run_zksh("-server", chroot_address, "setquota", "-n", "1", "/")
+    assert result.stderr == "Path must not end with / character\n"

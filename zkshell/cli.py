@@ -175,6 +175,9 @@ def run_one_shot(inv: Invocation) -> int:
         shell.session.close()
 
 
+SETTLE_WAIT_S = 2.0
+
+
 def run_script(inv: Invocation, stream) -> int:
     from zkshell import format as fmt
 
@@ -185,8 +188,9 @@ def run_script(inv: Invocation, stream) -> int:
         sys.stderr.write("KeeperErrorCode = ConnectionLoss\n")
         return 1
     # zkCli's SyncConnected block lands anywhere among its first lines; here it comes before
-    # the first command's output.  A dead server ends the wait at its first refusal.
-    shell.session.wait_settled(inv.timeout_ms / 1000.0)
+    # the first command's output.  A dead server ends the wait at its first refusal; one that
+    # does not answer at all is not waited for (a command waits for it, `quit` does not).
+    shell.session.wait_settled(min(inv.timeout_ms / 1000.0, SETTLE_WAIT_S))
     try:
         for raw in stream:
             line = raw[:-1] if raw.endswith("\n") else raw

@@ -21,7 +21,14 @@ from kazoo.retry import KazooRetry
 
 from zkshell import zkprotocol
 from zkshell.connect_string import check_connect_string
-from zkshell.errors import CONNECTION_LOSS, NO_WATCHER, NotConnected, error_code
+from zkshell.errors import (
+    AUTH_FAILED,
+    CONNECTION_LOSS,
+    NO_WATCHER,
+    SESSION_EXPIRED,
+    NotConnected,
+    error_code,
+)
 
 # kazoo logs warnings on every reconnect; a shell must never show them.
 _kazoo_log = logging.getLogger("kazoo")
@@ -166,7 +173,9 @@ class Session:
         self._changed = threading.Condition()
         self._failed_attempts = 0  # passes over the server list that never connected
         self._connections = 0
-        self._expired = False
+        # Set when the server ended the session: "expired" or "auth_failed" (zkCli's state
+        # is then CLOSED or AUTH_FAILED, and kazoo, left alone, would start another one).
+        self._ended: str | None = None
         self._closing = False
         self._was_connected = False  # a later CONNECTED is a reconnect: restore the watches
 
@@ -182,7 +191,7 @@ class Session:
             self.close()
         if server is not None:
             self.server = server
-        self._expired = False
+        self._ended = None
         self._closing = False
         self._was_connected = False
         self.watches.clear()
@@ -258,7 +267,9 @@ class Session:
     # ---- state -------------------------------------------------------------------------
     @property
     def state_name(self) -> str:
-        if self.client is None or self._expired:
+        if self._ended == "auth_failed":
+            return "AUTH_FAILED"
+        if self.client is None or self._ended:
             return "CLOSED"
         state = self.client.client_state
         if state == KeeperState.CLOSED and not self.client._stopped.is_set():
@@ -316,7 +327,7 @@ class Session:
                          state: KeeperState) -> None:
         with self._changed:
             self._changed.notify_all()
-        if client is not self.client or self._closing or self._expired or previous == state:
+        if client is not self.client or self._closing or self._ended or previous == state:
             return
         if state in _CONNECTED:
             reconnected = previous == KeeperState.CONNECTING and self._was_connected
@@ -328,12 +339,22 @@ class Session:
         elif state == KeeperState.CONNECTING and previous in _CONNECTED:
             self._emit("Disconnected", "None", None)
         elif state == KeeperState.EXPIRED_SESSION:
-            self._expired = True
-            self._emit("Expired", "None", None)
-            # zkCli's session ends here (CLOSED); kazoo would quietly start a new one.
-            threading.Thread(target=_stop_client, args=(client,), daemon=True).start()
+            self._end(client, "expired", "Expired")
         elif state == KeeperState.AUTH_FAILED:
-            self._emit("AuthFailed", "None", None)
+            self._end(client, "auth_failed", "AuthFailed")
+
+    def _end(self, client: KazooClient, why: str, event_state: str) -> None:
+        """The server ended the session (expired it, or refused its credentials): zkCli's
+        session ends there, where kazoo would quietly start a new one (and, after an
+        AuthFailed, send the refused credentials again and again)."""
+        self._ended = why
+        self.watches.clear()
+        self._emit(event_state, "None", None)
+        threading.Thread(target=_stop_client, args=(client,), daemon=True).start()
+
+    @property
+    def expired(self) -> bool:
+        return self._ended == "expired"
 
     def _restore_watches(self, client: KazooClient) -> None:
         book = self.watches.snapshot()
@@ -362,7 +383,7 @@ class Session:
             raise NotConnected()
         timeout = max(self.timeout_ms / 1000.0, 1.0) + 5.0
         if not self._wait_for_connection(client, timeout):
-            raise RequestFailed(CONNECTION_LOSS)
+            raise RequestFailed(self._failure_code())
         if submit is None:
             result = client.handler.async_result()
             client._call(request, result)
@@ -380,6 +401,15 @@ class Session:
                     raise NotConnected() from None
                 raise RequestFailed(CONNECTION_LOSS) from None
             raise RequestFailed(code) from None
+
+    def _failure_code(self) -> int:
+        """Why a request that waited for a connection got none: the session's end, if the
+        server ended it meanwhile, as the Java client fails its queued requests."""
+        if self._ended == "expired":
+            return SESSION_EXPIRED
+        if self._ended == "auth_failed":
+            return AUTH_FAILED
+        return CONNECTION_LOSS
 
     def _wait_for_connection(self, client: KazooClient, timeout: float) -> bool:
         """Connected, or wait until connected; give up when a connection attempt fails."""
@@ -408,10 +438,22 @@ class Session:
         return _ignore_event
 
 
-def _stop_client(client: KazooClient) -> None:
-    """Stop and release a kazoo client; safe when another thread is stopping it too."""
-    client.stop()
-    try:
-        client.close()
-    except Exception:  # kazoo refuses to close while its other stop() is still running
-        pass
+# How long closing a session may take.  kazoo's stop() waits for its connection thread,
+# which may sit in a read that a server that does not answer never ends (30 s and more);
+# a person typing quit must not wait for that.  The thread is a daemon: it dies with us.
+CLOSE_WAIT_S = 3.0
+
+
+def _stop_client(client: KazooClient, wait: float | None = CLOSE_WAIT_S) -> None:
+    """Stop and release a kazoo client, giving up after `wait` seconds; safe when another
+    thread is stopping it too."""
+    def stop() -> None:
+        client.stop()
+        try:
+            client.close()
+        except Exception:  # kazoo refuses to close while its other stop() is still running
+            pass
+
+    stopper = threading.Thread(target=stop, daemon=True, name="zksh-close")
+    stopper.start()
+    stopper.join(wait)

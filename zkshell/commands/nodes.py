@@ -23,6 +23,7 @@ from zkshell.commands.tree import walk_subtree
 from zkshell.errors import INVALID_ACL, CliError, keeper_message
 from zkshell.options import Flag, OptionSpec
 from zkshell.paths import join
+from zkshell.session import RequestFailed
 
 TTL_MAX = 0xFFFFFFFFFF
 _EPHEMERAL, _SEQUENTIAL, _CONTAINER = 1, 2, 4
@@ -228,7 +229,13 @@ def _delete_in_batches(ctx: Context, tree: list[str], batch: int) -> bool:
 def sync(ctx: Context, words: list[str]) -> None:
     parsed = ctx.parse(words, min_args=2)
     path = parsed.args[1]
-    ctx.call(Sync(ctx.server_path(path)), path)
+    target = ctx.server_path(path)
+    try:
+        ctx.session.call(Sync(target))
+    except RequestFailed as failed:
+        # zkCli's sync reports its callback's result code, on stdout, and carries on.
+        ctx.out(f"Sync has failed. rc={failed.code}\n")
+        return
     ctx.out("Sync is OK\n")
 
 
@@ -247,7 +254,8 @@ def get_ephemerals(ctx: Context, words: list[str]) -> None:
     parsed = ctx.parse(words)
     prefix = parsed.args[1] if len(parsed.args) > 1 else "/"
     ctx.server_path(prefix)
-    paths = ctx.call(None, prefix, lambda: zkprotocol.get_ephemerals_async(
+    # The Java client's getEphemerals raises its errors without a path.
+    paths = ctx.call(None, None, lambda: zkprotocol.get_ephemerals_async(
         ctx.session.client, prefix))
     ctx.out(fmt.java_list(paths))
 

@@ -146,6 +146,10 @@ def _create_quota(ctx: Context, path: str, quota: StatsTrack) -> None:
 def _refuse_nested_quota(ctx: Context, path: str) -> None:
     """ZooKeeper allows no quota above or below another one."""
     own = quota_path(path)
+    try:
+        validate_path(own)  # the root's is "/zookeeper/quota/", which Java refuses here
+    except InvalidPath as exc:
+        raise CliError(str(exc)) from None
 
     def check_children(quota_node: str) -> None:
         try:

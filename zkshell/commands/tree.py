@@ -26,18 +26,27 @@ def walk_subtree(ctx: Context, root: str, watch: bool, visit: Callable[[str], No
     _visit_children(ctx, root, watcher, visit)
 
 
-def _visit_children(ctx: Context, node: str, watcher, visit: Callable[[str], None]) -> None:
+def _visit_children(ctx: Context, root: str, watcher, visit: Callable[[str], None]) -> None:
+    # Depth first without recursion: a chain of a thousand levels is a valid tree.
+    pending = [iter([root])]
+    while pending:
+        node = next(pending[-1], None)
+        if node is None:
+            pending.pop()
+            continue
+        paths = _children(ctx, node, watcher)
+        for path in paths:
+            visit(path)
+        pending.append(iter(paths))
+
+
+def _children(ctx: Context, node: str, watcher) -> list[str]:
     try:
         children = ctx.session.call(GetChildren(ctx.session.server_path(node), watcher))
     except RequestFailed as failed:
         if failed.code == NO_NODE:
-            return  # deleted while we walked: zkCli skips it too
+            return []  # deleted while we walked: zkCli skips it too
         raise zookeeper_error(failed.code, node) from None
     if watcher is not None:
         ctx.session.watches.add("child", node)
-    paths = [join(node, child) for child in sorted(children, key=fmt.java_string_key)]
-    for path in paths:
-        visit(path)
-    for path in paths:
-        _visit_children(ctx, path, watcher, visit)
-
+    return [join(node, child) for child in sorted(children, key=fmt.java_string_key)]

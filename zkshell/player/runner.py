@@ -171,7 +171,7 @@ class PlayedSession:
         """The label a view shows: the player's view of the process, or zkCli's state."""
         if self.state in ("crashed", "quit", "partitioned"):
             return self.state
-        if self.shell.session._expired:
+        if self.shell.session.expired:
             return "expired"
         return self.shell.session.state_name.lower()
 
