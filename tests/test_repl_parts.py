@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import io
 import re
+import time
+import uuid
 
 import pytest
+from kazoo.client import KazooClient
 from prompt_toolkit.application import create_app_session
 from prompt_toolkit.document import Document
 from prompt_toolkit.formatted_text import to_plain_text
@@ -20,6 +23,7 @@ from zkshell.history import MemoryHistory, ShellHistory, open_history
 from zkshell.lexer import ZkLexer, highlight
 from zkshell.output import Output
 from zkshell.pipe_printer import PipePrinter
+from zkshell.player.proxy import FaultProxy
 from zkshell.repl import build_prompt_session, colour_wanted, one_iteration
 from zkshell.server import free_port
 from zkshell.session import Session
@@ -98,6 +102,63 @@ def test_the_toolbar_of_a_session_that_cannot_connect():
         assert ("class:toolbar.state.connecting", " CONNECTING ") in fragments
     finally:
         session.close()
+
+
+def test_the_toolbar_keeps_the_session_id_while_reconnecting(
+        fresh_server):
+    session = Session(fresh_server.address, 10000)
+    shell = Shell(session)
+    session.connect()
+    try:
+        assert session.wait_connected(10)
+        shown_id = f"session 0x{session.session_id:x}"
+        shell.execute("ls -w /")
+        fresh_server.stop()
+        deadline = time.monotonic() + 10
+        while session.state_name != "CONNECTING" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert to_plain_text(toolbar(shell)).endswith(f"| CONNECTING | {shown_id} | watches: 1 ")
+    finally:
+        session.close()
+
+
+def test_the_toolbar_counts_no_watches_once_the_session_has_expired(zk_server):
+    proxy = FaultProxy(zk_server.host, zk_server.port)
+    session = Session(proxy.address, 800)
+    shell = Shell(session)
+    session.connect()
+    try:
+        assert session.wait_connected(10)
+        marker = f"/toolbar-{uuid.uuid4().hex[:8]}"
+        shell.execute(f'create -e {marker} ""')
+        shell.execute("ls -w /")
+        proxy.partition()
+        admin = KazooClient(hosts=zk_server.address)
+        admin.start(timeout=10)
+        deadline = time.monotonic() + 10
+        while admin.exists(marker) and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the server has expired the cut-off session
+        admin.stop()
+        admin.close()
+        proxy.heal()
+        deadline = time.monotonic() + 10
+        while not session.expired and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert to_plain_text(toolbar(shell)) == (
+            f" {proxy.address} | CLOSED | no session | watches: 0 ")
+    finally:
+        session.close()
+        proxy.close()
+
+
+def test_a_history_file_that_cannot_be_read_is_said_once_and_kept_in_memory(tmp_path):
+    said: list[str] = []
+    history = open_history(str(tmp_path), 100, warn=said.append)
+    assert isinstance(history, MemoryHistory)
+    assert said == [f"zksh: cannot read the history file {tmp_path}: not a file; "
+                    "history is kept for this run only"]
+    history.record("ls /")
+    assert history.get_strings() == ["ls /"]
 
 
 def test_no_toolbar_when_switched_off_or_not_on_a_terminal():

@@ -100,6 +100,19 @@ def test_a_broken_config_file_is_an_error_naming_the_file(home, text, message):
         parse_invocation([], home)
 
 
+def test_a_zksh_config_that_names_no_file_is_an_error(home, tmp_path):
+    with pytest.raises(ConfigError, match=r"nothing\.toml \(\$ZKSH_CONFIG\): does not exist"):
+        load_settings(dict(home, ZKSH_CONFIG=str(tmp_path / "nothing.toml")))
+    with pytest.raises(ConfigError, match=r"\(\$ZKSH_CONFIG\): is a directory"):
+        load_settings(dict(home, ZKSH_CONFIG=str(tmp_path)))
+    os.makedirs(config_path(home))  # the usual place, a directory: said, not ignored
+    with pytest.raises(ConfigError, match="is a directory, not a settings file"):
+        load_settings(home)
+    result = run_zksh("-server", "127.0.0.1:1", "ls", "/",
+                      env=dict(home, ZKSH_CONFIG=str(tmp_path / "nothing.toml")))
+    assert result.returncode == 2 and result.stderr.startswith("zksh: ")
+
+
 def test_a_bad_timeout_in_the_environment_is_an_error(home):
     with pytest.raises(ConfigError, match="ZKSH_TIMEOUT must be a number of milliseconds: 3s"):
         load_settings(dict(home, ZKSH_TIMEOUT="3s"))

@@ -3,7 +3,8 @@
 The config file is `$ZKSH_CONFIG`, else `$XDG_CONFIG_HOME/zksh/config.toml`, else
 `~/.config/zksh/config.toml`.  It is flat TOML (`key = value`, `#` comments), read with
 `tomllib` on Python 3.11 and later, and with the small parser below on older ones.  A missing
-file is not an error; a broken one is, with the file and the line.  Only the stdlib is used
+file at the usual place is not an error; a broken one is, with the file and the line, and so
+is a `$ZKSH_CONFIG` that names no file.  Only the stdlib is used
 here: every mode reads the settings, and one-shot mode must start fast.
 """
 
@@ -57,7 +58,12 @@ def load_settings(environ: dict[str, str]) -> Settings:
     """Defaults, overridden by the config file, overridden by the environment."""
     settings = Settings(history_file=default_history_file(environ))
     path = config_path(environ)
-    if path and os.path.isfile(path):
+    # The usual place may have no file; a file named in $ZKSH_CONFIG must be there.
+    if path and (os.path.exists(path) or environ.get("ZKSH_CONFIG")):
+        if not os.path.isfile(path):
+            what = "is a directory" if os.path.isdir(path) else "does not exist"
+            raise ConfigError(f"{path} ($ZKSH_CONFIG): {what}" if environ.get("ZKSH_CONFIG")
+                              else f"{path}: {what}, not a settings file")
         _apply(settings, read_config_file(path), path)
         settings.config_file = path
     _apply_environment(settings, environ)

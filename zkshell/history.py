@@ -14,6 +14,7 @@ space, as bash's `ignorespace` does.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
@@ -27,6 +28,14 @@ class ShellHistory(FileHistory):
 
     def append_string(self, string: str) -> None:
         """prompt_toolkit calls this on Enter; `record` is called after the command ran."""
+
+    def load_history_strings(self) -> Iterator[str]:
+        # prompt_toolkit loads in a thread and shows a failure as a traceback with "Press
+        # ENTER"; a file that went bad after open_history checked it just gives nothing.
+        try:
+            yield from super().load_history_strings()
+        except (OSError, UnicodeDecodeError):
+            self.broken = True
 
     def record(self, line: str) -> None:
         if _is_new(self, line):
@@ -68,8 +77,31 @@ def _is_new(history: History, line: str) -> bool:
     return bool(line) and (not strings or strings[-1] != line)
 
 
-def open_history(filename: str, size: int) -> ShellHistory | MemoryHistory:
-    return ShellHistory(filename, size) if filename else MemoryHistory()
+def open_history(filename: str, size: int,
+                 warn: Callable[[str], None] | None = None) -> ShellHistory | MemoryHistory:
+    """The history kept in `filename`, or this run's only when there is none or it cannot
+    be read (`warn` is told why, once, before the prompt is up)."""
+    if not filename:
+        return MemoryHistory()
+    problem = _unreadable(filename)
+    if problem is not None:
+        if warn is not None:
+            warn(f"zksh: cannot read the history file {filename}: {problem}; "
+                 "history is kept for this run only")
+        return MemoryHistory()
+    return ShellHistory(filename, size)
+
+
+def _unreadable(filename: str) -> str | None:
+    if not os.path.exists(filename):
+        return None  # created at the first command
+    if not os.path.isfile(filename):
+        return "not a file"
+    try:
+        with open(filename, "rb"):
+            return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
 
 
 def _trim(filename: str, size: int) -> None:

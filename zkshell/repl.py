@@ -178,7 +178,8 @@ def _run(inv: Invocation, printer: ColourPrinter, terminal: TextIO | None) -> in
     """The loop; `terminal`: where the prompt is drawn when it is not stdout."""
     settings = inv.settings
     shell = _make_shell(inv, printer)
-    history = open_history(settings.history_file, settings.history_size)
+    history = open_history(settings.history_file, settings.history_size,
+                           warn=lambda text: sys.stderr.write(text + "\n"))
     cache = ZnodeCache(shell.session)
     output = create_output(stdout=terminal) if terminal is not None else None
     prompt_session = build_prompt_session(shell, settings, history, cache, settings.color,

@@ -284,7 +284,8 @@ class Session:
     def session_id(self) -> int | None:
         if self.client is None or not self.alive:
             return None
-        return self.client.client_id[0] if self.client.client_id else None
+        # Not kazoo's client_id, which is None while reconnecting: the session lives on.
+        return self.client._session_id or None
 
     @property
     def chroot(self) -> str:
