@@ -105,6 +105,27 @@ def test_a_watch_event_prints_above_the_prompt_and_the_typed_line_survives(
     assert "Traceback" not in zksh.raw
 
 
+def test_a_pasted_block_runs_line_by_line_as_if_typed(env, admin, chroot_address, terminals):
+    zksh = start(terminals, env, "-server", chroot_address)
+    zksh.wait_line(prompt(chroot_address, 0))
+    # As terminals paste: bracketed, lines ended by CR; the last line is not finished.
+    zksh.send("\x1b[200~create /m1 a\rcreate /m2 b\rls /\rget /m\x1b[201~")
+    zksh.wait_line(prompt(chroot_address, 3) + "get /m")
+    screen = zksh.screen.everything()
+    assert (f"{prompt(chroot_address, 0)}create /m1 a\nCreated /m1\n"
+            f"{prompt(chroot_address, 1)}create /m2 b\nCreated /m2\n"
+            f"{prompt(chroot_address, 2)}ls /\n[m1, m2]\n") in screen
+    zksh.send("2\r")  # the unfinished line is finished by hand
+    zksh.wait_line(prompt(chroot_address, 4))
+    assert "\nb\n" in zksh.screen.everything()
+    zksh.send("history\r")
+    zksh.wait_line(prompt(chroot_address, 5))
+    assert ("0 - create /m1 a\n1 - create /m2 b\n2 - ls /\n3 - get /m2\n4 - history\n"
+            in zksh.screen.everything())
+    zksh.send("quit\r")
+    assert zksh.finish() == 0
+
+
 def test_quit_exits_with_status_0(env, chroot_address, terminals):
     zksh = start(terminals, env, "-server", chroot_address)
     zksh.wait_line(prompt(chroot_address, 0))

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import deque
 from collections.abc import Iterator
 from typing import TextIO, Union
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.key_binding import KeyBindings
+from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import ColorDepth, Output, create_output
 from prompt_toolkit.styles import Style
 
@@ -82,6 +85,7 @@ def build_prompt_session(shell: Shell, settings: Settings, history: History,
     """The prompt with its helpers; `terminal`: it is drawn on one (no toolbar in a pipe);
     `output`: where to draw it (prompt_toolkit's default, stdout, when None)."""
     completer = ZkCompleter(cache, history=lambda: dict(shell.history))
+    pasted = PastedLines()
     show_toolbar = settings.toolbar and terminal
     style = Style.from_dict({**lexer.STYLE, **toolbar.STYLE,
                              "auto-suggestion": "#888888" if colour else "underline"})
@@ -98,10 +102,49 @@ def build_prompt_session(shell: Shell, settings: Settings, history: History,
         refresh_interval=1.0 if show_toolbar else 0,
         search_ignore_case=True,
         output=output,
+        key_bindings=_paste_bindings(pasted),
     )
+    session.pasted = pasted  # type: ignore[attr-defined]  # read by one_iteration
     if cache is not None:
         _follow_the_cache(session, completer, cache)
     return session
+
+
+class PastedLines:
+    """What a paste brought beyond its first line: the next prompts take it a line at a time,
+    as if it was typed there, the way a terminal feeds zkCli; the unfinished last line
+    (none when the paste ended with a newline) is left at its prompt to be finished."""
+
+    def __init__(self) -> None:
+        self._lines: deque[str] = deque()
+
+    def add(self, lines: list[str]) -> None:
+        self._lines.extend(lines)
+
+    def next_prompt(self) -> tuple[str, bool]:
+        """(text the next prompt starts with, whether it is run at once)."""
+        if not self._lines:
+            return "", False
+        line = self._lines.popleft()
+        return line, bool(self._lines)  # the last one is the unfinished tail
+
+    def clear(self) -> None:
+        self._lines.clear()
+
+
+def _paste_bindings(pasted: PastedLines) -> KeyBindings:
+    bindings = KeyBindings()
+
+    @bindings.add(Keys.BracketedPaste)
+    def paste(event) -> None:
+        text = event.data.replace("\r\n", "\n").replace("\r", "\n")
+        first, *rest = text.split("\n")
+        event.current_buffer.insert_text(first)
+        if rest:  # several lines: Enter after the first, the others at the next prompts
+            pasted.add(rest)
+            event.current_buffer.validate_and_handle()
+
+    return bindings
 
 
 def _follow_the_cache(session: PromptSession, completer: ZkCompleter,
@@ -145,10 +188,15 @@ def _follow_the_cache(session: PromptSession, completer: ZkCompleter,
 def one_iteration(prompt_session: PromptSession, shell: Shell, printer: ColourPrinter,
                   history: History, cache: ZnodeCache | None) -> bool:
     """Read and run one line; False when the user is done (Ctrl+D)."""
+    pasted: PastedLines | None = getattr(prompt_session, "pasted", None)
+    default, run_at_once = pasted.next_prompt() if pasted is not None else ("", False)
     try:
         with printer.above_the_prompt(prompt_session.app):
-            line = prompt_session.prompt(shell.prompt)
+            line = prompt_session.prompt(shell.prompt, default=default,
+                                         accept_default=run_at_once)
     except KeyboardInterrupt:
+        if pasted is not None:
+            pasted.clear()  # Ctrl+C drops what is left of a paste too
         return True  # Ctrl+C clears the line, as in a shell
     except EOFError:
         return False
