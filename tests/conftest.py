@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -63,6 +64,27 @@ def chroot_address(zk_server: LocalServer) -> Iterator[str]:
     admin.delete(root, recursive=True)
     admin.stop()
     admin.close()
+
+
+@pytest.fixture
+def chroot_admin(chroot_address: str) -> Iterator[KazooClient]:
+    """A kazoo client of the test's own, inside its chroot: another process's view."""
+    client = KazooClient(hosts=chroot_address)
+    client.start(timeout=10)
+    yield client
+    client.stop()
+    client.close()
+
+
+def wait_until(condition, timeout: float = 10.0) -> bool:
+    """Poll `condition` until it holds (True) or `timeout` seconds pass (False): for what
+    the server does on its own clock, where there is no event to wait on."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return bool(condition())
 
 
 @dataclass

@@ -8,7 +8,6 @@ import threading
 import time
 
 import pytest
-from kazoo.client import KazooClient
 from prompt_toolkit.application import create_app_session
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
@@ -203,14 +202,10 @@ def test_the_line_counts_as_the_tab_left_it_only_if_just_the_path_was_completed(
 
 # ---- the cache against a real server -------------------------------------------------------
 @pytest.fixture
-def tree(chroot_address):
-    admin = KazooClient(hosts=chroot_address)
-    admin.start(timeout=10)
+def tree(chroot_admin):
     for path in ("/tasks/alpha", "/tasks/beta", "/workers"):
-        admin.create(path, makepath=True)
-    yield admin
-    admin.stop()
-    admin.close()
+        chroot_admin.create(path, makepath=True)
+    return chroot_admin
 
 
 @pytest.fixture
@@ -372,9 +367,8 @@ async def refresh(cache: SlowCache) -> None:
     await asyncio.sleep(0)  # the REPL's callback, queued before, runs now
 
 
-def test_tab_takes_back_a_znode_the_refresh_shows_gone(chroot_address, session):
-    admin = KazooClient(hosts=chroot_address)
-    admin.start(timeout=10)
+def test_tab_takes_back_a_znode_the_refresh_shows_gone(chroot_admin, session):
+    admin = chroot_admin
     admin.create("/newnode")
 
     async def script(prompt, pipe, cache) -> None:
@@ -385,16 +379,11 @@ def test_tab_takes_back_a_znode_the_refresh_shows_gone(chroot_address, session):
         assert prompt.default_buffer.text == "get /ne"  # taken back: nothing matches
         pipe.send_text("\r")
 
-    try:
-        assert stale_prompt_run(session, script) == "get /ne"
-    finally:
-        admin.stop()
-        admin.close()
+    assert stale_prompt_run(session, script) == "get /ne"
 
 
-def test_the_open_menu_follows_the_refresh(chroot_address, session):
-    admin = KazooClient(hosts=chroot_address)
-    admin.start(timeout=10)
+def test_the_open_menu_follows_the_refresh(chroot_admin, session):
+    admin = chroot_admin
     admin.create("/newnode")
     admin.create("/news")
 
@@ -411,17 +400,12 @@ def test_the_open_menu_follows_the_refresh(chroot_address, session):
         assert shown == ["newer", "news"] and buffer.text == "get /new"
         pipe.send_text("s\r")
 
-    try:
-        assert stale_prompt_run(session, script) == "get /news"
-    finally:
-        admin.stop()
-        admin.close()
+    assert stale_prompt_run(session, script) == "get /news"
 
 
-def test_a_znode_created_elsewhere_completes_when_the_refresh_brings_it(chroot_address,
+def test_a_znode_created_elsewhere_completes_when_the_refresh_brings_it(chroot_admin,
                                                                         session):
-    admin = KazooClient(hosts=chroot_address)
-    admin.start(timeout=10)
+    admin = chroot_admin
 
     async def script(prompt, pipe, cache) -> None:
         admin.create("/newer")
@@ -431,16 +415,11 @@ def test_a_znode_created_elsewhere_completes_when_the_refresh_brings_it(chroot_a
         await until(lambda: prompt.default_buffer.text == "get /newer", "the new znode")
         pipe.send_text("\r")
 
-    try:
-        assert stale_prompt_run(session, script) == "get /newer"
-    finally:
-        admin.stop()
-        admin.close()
+    assert stale_prompt_run(session, script) == "get /newer"
 
 
-def test_what_was_typed_after_the_tab_is_never_taken_back(chroot_address, session):
-    admin = KazooClient(hosts=chroot_address)
-    admin.start(timeout=10)
+def test_what_was_typed_after_the_tab_is_never_taken_back(chroot_admin, session):
+    admin = chroot_admin
     admin.create("/newnode")
     admin.create("/news")
 
@@ -455,8 +434,4 @@ def test_what_was_typed_after_the_tab_is_never_taken_back(chroot_address, sessio
         assert buffer.text == "get /newx"
         pipe.send_text("\r")
 
-    try:
-        assert stale_prompt_run(session, script) == "get /newx"
-    finally:
-        admin.stop()
-        admin.close()
+    assert stale_prompt_run(session, script) == "get /newx"

@@ -15,7 +15,7 @@ from kazoo.client import KazooClient
 
 from zkshell.server import free_port
 
-from .conftest import require_zookeeper, run_zksh
+from .conftest import require_zookeeper, run_zksh, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,15 +54,6 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
-def _wait_for(condition, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as stat:
@@ -91,7 +82,7 @@ def test_a_signal_stops_the_run_and_the_server_it_started(tmp_path, signum):
     assert player.returncode == 128 + signum
     assert "Traceback" not in err
     assert "steps, " in out  # what had run is summed up
-    assert _wait_for(lambda: not any(_alive(pid) for pid in servers), 10)
+    assert wait_until(lambda: not any(_alive(pid) for pid in servers))
 
 
 def test_an_unreachable_server_is_said_at_once(tmp_path):

@@ -30,6 +30,8 @@ from zkshell.session import Session
 from zkshell.shell import Shell
 from zkshell.toolbar import toolbar
 
+from .conftest import wait_until
+
 ESCAPES = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -114,9 +116,7 @@ def test_the_toolbar_keeps_the_session_id_while_reconnecting(
         shown_id = f"session 0x{session.session_id:x}"
         shell.execute("ls -w /")
         fresh_server.stop()
-        deadline = time.monotonic() + 10
-        while session.state_name != "CONNECTING" and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert wait_until(lambda: session.state_name == "CONNECTING")
         assert to_plain_text(toolbar(shell)).endswith(f"| CONNECTING | {shown_id} | watches: 1 ")
     finally:
         session.close()
@@ -135,15 +135,12 @@ def test_the_toolbar_counts_no_watches_once_the_session_has_expired(zk_server):
         proxy.partition()
         admin = KazooClient(hosts=zk_server.address)
         admin.start(timeout=10)
-        deadline = time.monotonic() + 10
-        while admin.exists(marker) and time.monotonic() < deadline:
-            time.sleep(0.05)  # until the server has expired the cut-off session
+        # until the server has expired the cut-off session
+        assert wait_until(lambda: admin.exists(marker) is None)
         admin.stop()
         admin.close()
         proxy.heal()
-        deadline = time.monotonic() + 10
-        while not session.expired and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert wait_until(lambda: session.expired)
         assert to_plain_text(toolbar(shell)) == (
             f" {proxy.address} | CLOSED | no session | watches: 0 ")
     finally:
@@ -287,7 +284,6 @@ def test_with_stdout_not_the_terminal_a_watch_is_written_while_the_prompt_is_up(
         chroot_address, monkeypatch):
     """`PipePrinter`: the event reaches stdout from the prompt's loop, before Enter."""
     import threading
-    import time
 
     from kazoo.client import KazooClient
 

@@ -35,12 +35,8 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def admin(chroot_address: str):
-    client = KazooClient(hosts=chroot_address)
-    client.start(timeout=10)
-    yield client
-    client.stop()
-    client.close()
+def admin(chroot_admin: KazooClient) -> KazooClient:
+    return chroot_admin
 
 
 @pytest.fixture

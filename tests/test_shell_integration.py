@@ -16,7 +16,7 @@ from zkshell.server import LocalServer, free_port, zkcli_command, zkcli_env
 from zkshell.session import Session
 from zkshell.shell import Shell
 
-from .conftest import require_zookeeper, run_zksh
+from .conftest import require_zookeeper, run_zksh, wait_until
 
 
 class EventLog:
@@ -250,10 +250,8 @@ def test_expired_session_is_reported_and_connect_starts_a_new_one(zk_server, adm
         shell.execute('create -e /lost "x"')
         proxy.partition()
         assert events.wait_for("state:Disconnected type:None path:null")
-        deadline = time.monotonic() + 10
-        while admin.exists("/lost") and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert admin.exists("/lost") is None  # the server expired the session
+        # the server expires the session
+        assert wait_until(lambda: admin.exists("/lost") is None)
         proxy.heal()
         assert events.wait_for("state:Expired type:None path:null")
         assert shell.session.state_name == "CLOSED"
@@ -427,9 +425,7 @@ def test_a_command_waiting_for_a_connection_fails_as_session_expired_if_it_is(zk
         shell.execute('create -e /e "x"')
         proxy.partition()
         assert events.wait_for("state:Disconnected type:None path:null")
-        deadline = time.monotonic() + 10
-        while admin.exists("/e") and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert wait_until(lambda: admin.exists("/e") is None)  # the server expired it
         proxy.heal()
         # Sent while the client is between two connection attempts: the next one connects
         # and learns that the session has expired, which is this command's answer too.

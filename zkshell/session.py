@@ -351,7 +351,8 @@ class Session:
         self._ended = why
         self.watches.clear()
         self._emit(event_state, "None", None)
-        threading.Thread(target=_stop_client, args=(client,), daemon=True).start()
+        # On kazoo's own thread, which stop() joins: the stopper thread is not waited for.
+        _stop_client(client, wait=0)
 
     @property
     def expired(self) -> bool:
