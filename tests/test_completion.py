@@ -300,7 +300,7 @@ def test_tab_in_the_prompt_completes_paths_read_from_the_server(tree, session):
     try:
         with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
             prompt = build_prompt_session(shell, Settings(), MemoryHistory(), cache,
-                                          colour=False)
+                                          color=False)
             assert asyncio.run(type_and_tab(prompt, pipe)) == "ls /tasks/beta"
     finally:
         cache.stop()
@@ -352,7 +352,7 @@ def stale_prompt_run(session: Session, script) -> str:
         cache.gate.clear()
         with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
             prompt = build_prompt_session(Shell(session), Settings(), MemoryHistory(), cache,
-                                          colour=False)
+                                          color=False)
             return asyncio.run(run(prompt, pipe))
     finally:
         cache.gate.set()

@@ -7,6 +7,7 @@ import io
 import re
 import time
 import uuid
+from typing import NamedTuple
 
 import pytest
 from kazoo.client import KazooClient
@@ -16,18 +17,20 @@ from prompt_toolkit.formatted_text import to_plain_text
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from zkshell import colour
 from zkshell.config import Settings
-from zkshell.format import watcher_block
+from zkshell.format import stat_block, watcher_block
 from zkshell.history import MemoryHistory, ShellHistory, open_history
 from zkshell.lexer import ZkLexer, highlight
-from zkshell.output import Output
-from zkshell.pipe_printer import PipePrinter
+from zkshell.output import ERROR, USAGE, Chunk, Output
+from zkshell.output import STAT as STAT_KIND
 from zkshell.player.proxy import FaultProxy
-from zkshell.repl import build_prompt_session, colour_wanted, one_iteration
+from zkshell.repl import build_prompt_session, color_wanted, one_iteration
 from zkshell.server import free_port
-from zkshell.session import Session
+from zkshell.session import Session, SessionEvent
 from zkshell.shell import Shell
+from zkshell.sinks import color
+from zkshell.sinks.pipe import PipeSink
+from zkshell.sinks.terminal import TerminalSink
 from zkshell.toolbar import toolbar
 
 from .conftest import wait_until
@@ -64,7 +67,7 @@ def test_highlighting_never_changes_the_text(line):
 def test_the_lexer_highlights_the_buffer_of_a_prompt_fed_through_a_pipe():
     with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
         prompt = build_prompt_session(Shell(Session("127.0.0.1:1")), Settings(),
-                                      MemoryHistory(), None, colour=False)
+                                      MemoryHistory(), None, color=False)
         pipe.send_text("get -s /app\r")
         assert prompt.prompt("> ") == "get -s /app"
         get_line = prompt.lexer.lex_document(Document("get -s /app"))
@@ -173,30 +176,51 @@ STAT = ("cZxid = 0x2\nctime = Thu Jan 01 00:00:00 UTC 1970\nmZxid = 0x2\n"
         "aclVersion = 0\nephemeralOwner = 0x0\ndataLength = 0\nnumChildren = 0\n")
 
 
+class Stat(NamedTuple):
+    czxid: int = 2
+    ctime: int = 0
+    mzxid: int = 2
+    mtime: int = 0
+    pzxid: int = 2
+    cversion: int = 0
+    version: int = 0
+    aversion: int = 0
+    ephemeralOwner: int = 0
+    dataLength: int = 0
+    numChildren: int = 0
+
+
 def test_colour_paints_errors_events_and_stat_names_and_takes_nothing_away():
-    error = colour.paint_output("err", "Node does not exist: /x\n")
+    error = color.paint_chunk(Chunk("err", "Node does not exist: /x\n", ERROR))
     assert error == "\x1b[31mNode does not exist: /x\x1b[0m\n"
-    stat = colour.paint_output("out", "data\n" + STAT)
+    assert stat_block(Stat()) == STAT
+    stat = color.paint_chunk(Chunk("out", STAT, STAT_KIND, Stat()))
     assert "\x1b[36mcZxid\x1b[0m = 0x2\n" in stat and "\x1b[36mnumChildren\x1b[0m = 0" in stat
-    assert ESCAPES.sub("", stat) == "data\n" + STAT
+    assert ESCAPES.sub("", stat) == STAT
     block = watcher_block("SyncConnected", "NodeDeleted", "/x")
-    painted = colour.paint_event(block)
+    painted = color.paint_event(SessionEvent("SyncConnected", "NodeDeleted", "/x"))
     assert "\x1b[1;33mWATCHER::\x1b[0m" in painted
     assert "\x1b[33mWatchedEvent state:SyncConnected type:NodeDeleted path:/x\x1b[0m" in painted
     assert ESCAPES.sub("", painted) == block
-    expired = colour.paint_event(watcher_block("Expired", "None", None))
+    expired = color.paint_event(SessionEvent("Expired", "None", None))
     assert "\x1b[1;31mWatchedEvent state:Expired" in expired
     usage = "ZooKeeper -server host:port -client-configuration properties-file cmd args\n"
-    assert colour.paint_output("err", usage) == usage  # the usage list is not an error
+    assert color.paint_chunk(Chunk("err", usage, USAGE)) == usage  # the usage list: no error
 
 
-def test_the_printer_without_colour_writes_zkclis_text_unchanged(capsys):
+def test_colour_goes_by_what_a_chunk_is_not_by_what_its_text_looks_like():
+    """Data that reads like a stat block is data: only a real stat block gets field colours."""
+    assert color.paint_chunk(Chunk("out", STAT)) == STAT
+
+
+def test_the_sink_without_colour_writes_zkclis_text_unchanged(capsys):
     output = Output()
-    output.out("data\n" + STAT)
+    output.out("data\n")
+    output.out(STAT, STAT_KIND, Stat())
     output.err("Node does not exist: /x\n")
-    printer = colour.ColourPrinter(colour=False)
-    printer.output(output)
-    printer.event(watcher_block("SyncConnected", "NodeCreated", "/x"))
+    sink = TerminalSink(color=False)
+    sink.output(output)
+    sink.event(SessionEvent("SyncConnected", "NodeCreated", "/x"))
     captured = capsys.readouterr()
     assert captured.out == "data\n" + STAT + watcher_block("SyncConnected", "NodeCreated", "/x")
     assert captured.err == "Node does not exist: /x\n"
@@ -208,9 +232,9 @@ class FakeTerminal(io.StringIO):
 
 
 def test_colour_only_on_a_terminal_and_only_when_not_switched_off():
-    assert colour_wanted(Settings(), FakeTerminal()) is True
-    assert colour_wanted(Settings(), io.StringIO()) is False
-    assert colour_wanted(Settings(color=False), FakeTerminal()) is False
+    assert color_wanted(Settings(), FakeTerminal()) is True
+    assert color_wanted(Settings(), io.StringIO()) is False
+    assert color_wanted(Settings(color=False), FakeTerminal()) is False
 
 
 # ---- history kept across runs -----------------------------------------------------------------
@@ -237,7 +261,7 @@ def test_a_history_file_that_cannot_be_written_is_no_error(tmp_path):
 # ---- one turn of the loop ------------------------------------------------------------------------
 def test_redo_is_remembered_as_the_command_it_ran_as_history_shows_it(chroot_address, capsys):
     session = Session(chroot_address, 4000)
-    printer = colour.ColourPrinter(colour=False)
+    printer = TerminalSink(color=False)
     shell = Shell(session, printer.event)
     session.connect()
     history = MemoryHistory()
@@ -282,7 +306,7 @@ def test_credentials_and_lines_typed_after_a_space_stay_out_of_the_file(tmp_path
 
 def test_with_stdout_not_the_terminal_a_watch_is_written_while_the_prompt_is_up(
         chroot_address, monkeypatch):
-    """`PipePrinter`: the event reaches stdout from the prompt's loop, before Enter."""
+    """`PipeSink`: the event reaches stdout from the prompt's loop, before Enter."""
     import threading
 
     from kazoo.client import KazooClient
@@ -290,7 +314,7 @@ def test_with_stdout_not_the_terminal_a_watch_is_written_while_the_prompt_is_up(
     out = io.StringIO()
     monkeypatch.setattr("sys.stdout", out)
     session = Session(chroot_address, 4000)
-    printer = PipePrinter()
+    printer = PipeSink()
     shell = Shell(session, printer.event)
     session.connect()
     admin = KazooClient(hosts=chroot_address)

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from zkshell.cli import USAGE, InvocationError, main, parse_invocation
+from zkshell.cli import USAGE, CommandLineError, main, parse_command_line
 from zkshell.config import (
     ConfigError,
     Settings,
@@ -73,15 +73,15 @@ def test_the_config_file_then_the_environment_then_the_options(home):
     environ = dict(home, ZKSH_SERVER="env:2181", ZKSH_TIMEOUT="5000", ZKSH_HISTORY="")
     settings = load_settings(environ)
     assert (settings.server, settings.timeout, settings.history_file) == ("env:2181", 5000, "")
-    inv = parse_invocation(["-server", "opt:2181", "-timeout", "7000", "ls", "/"], environ)
+    inv = parse_command_line(["-server", "opt:2181", "-timeout", "7000", "ls", "/"], environ)
     assert (inv.server, inv.timeout_ms, inv.command) == ("opt:2181", 7000, ["ls", "/"])
 
 
 def test_no_color_from_the_environment_or_the_option(home):
     assert load_settings(dict(home, NO_COLOR="1")).color is False
     assert load_settings(dict(home, NO_COLOR="")).color is True  # empty: not set
-    assert parse_invocation(["--no-color"], home).settings.color is False
-    assert parse_invocation([], home).settings.color is True
+    assert parse_command_line(["--no-color"], home).settings.color is False
+    assert parse_command_line([], home).settings.color is True
 
 
 @pytest.mark.parametrize("text, message", [
@@ -96,8 +96,8 @@ def test_a_broken_config_file_is_an_error_naming_the_file(home, text, message):
     write_config(home, text)
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_settings(home)
-    with pytest.raises(InvocationError, match=r"^zksh: .*config\.toml"):
-        parse_invocation([], home)
+    with pytest.raises(CommandLineError, match=r"^zksh: .*config\.toml"):
+        parse_command_line([], home)
 
 
 def test_a_zksh_config_that_names_no_file_is_an_error(home, tmp_path):

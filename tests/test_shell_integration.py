@@ -11,9 +11,11 @@ import time
 import pytest
 from kazoo.client import KazooClient
 
+from zkshell.format import watcher_block
+from zkshell.output import Output
 from zkshell.player.proxy import FaultProxy
 from zkshell.server import LocalServer, free_port, zkcli_command, zkcli_env
-from zkshell.session import Session
+from zkshell.session import Session, SessionEvent
 from zkshell.shell import Shell
 
 from .conftest import require_zookeeper, run_zksh, wait_until
@@ -26,9 +28,9 @@ class EventLog:
         self.blocks: list[str] = []
         self._changed = threading.Condition()
 
-    def __call__(self, text: str) -> None:
+    def __call__(self, event: SessionEvent) -> None:
         with self._changed:
-            self.blocks.append(text)
+            self.blocks.append(watcher_block(event.state, event.type, event.path))
             self._changed.notify_all()
 
     def wait_for(self, fragment: str, timeout: float = 10.0, after: int = 0) -> bool:
@@ -41,6 +43,11 @@ class EventLog:
                     return False
                 self._changed.wait(remaining)
         return True
+
+
+def streams(output: Output) -> list[tuple[str, str]]:
+    """What went to which stream, in order."""
+    return [(chunk.stream, chunk.text) for chunk in output.chunks]
 
 
 def make_shell(address: str, timeout_ms: int = 4000) -> tuple[Shell, EventLog]:
@@ -232,8 +239,9 @@ def test_server_down_then_back_keeps_the_session_and_its_ephemerals():
         down = shell.execute("ls /")
         assert down.text() == "KeeperErrorCode = ConnectionLoss for /\n"
         assert shell.session.alive
+        seen = len(events.blocks)  # the first SyncConnected is among them: wait for a new one
         server.start()
-        assert events.wait_for("state:SyncConnected type:None path:null")
+        assert events.wait_for("state:SyncConnected type:None path:null", after=seen)
         assert shell.execute("ls /").text() == "[eph, zookeeper]\n"
         # The watch set before the outage was re-registered on reconnect: nothing is lost.
         shell.execute("delete /eph")
@@ -279,7 +287,7 @@ def test_crash_leaves_ephemerals_until_expiry_and_quit_removes_them(zk_server, a
         polite, events = make_shell(zk_server.address, timeout_ms=4000)
         polite.execute('create -e /polite ""')
         polite.execute("quit")
-        assert polite.quit_requested
+        assert polite.state.quit_requested
         assert events.wait_for("state:Closed type:None path:null")
         assert admin.exists("/polite") is None  # gone at once
     finally:
@@ -409,10 +417,10 @@ def test_sync_whoami_and_get_ephemerals_without_a_connection_print_what_zkcli_do
     shell, events = make_shell(fresh_server.address, timeout_ms=10000)
     fresh_server.stop()
     assert events.wait_for("state:Disconnected type:None path:null")
-    assert shell.execute("sync /").chunks == [("out", "Sync has failed. rc=-4\n")]
+    assert streams(shell.execute("sync /")) == [("out", "Sync has failed. rc=-4\n")]
     whoami = shell.execute("whoami")
-    assert (whoami.chunks, whoami.exit_code) == ([("out", "Auth scheme: User\n")], 0)
-    assert shell.execute("getEphemerals /x").chunks == [
+    assert (streams(whoami), whoami.exit_code) == ([("out", "Auth scheme: User\n")], 0)
+    assert streams(shell.execute("getEphemerals /x")) == [
         ("err", "KeeperErrorCode = ConnectionLoss\n")]
     shell.session.close()
 

@@ -1,4 +1,4 @@
-"""Every user-facing error text, in zkCli's words, and the exit statuses that go with them.
+"""Every user-facing error text, in zkCli's words, and the exit status that goes with each.
 
 Commands raise these; front ends print `str(error)` on stderr.  ZooKeeper errors arrive as
 kazoo exceptions and are translated here, once, by their server error code.
@@ -6,23 +6,29 @@ kazoo exceptions and are translated here, once, by their server error code.
 
 from __future__ import annotations
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_COMMAND_NOT_FOUND = 127
+from zkshell.exit_status import ExitStatus
 
 
 class CliError(Exception):
     """A command failed; the message is exactly what zkCli prints on stderr."""
 
-    exit_code = EXIT_ERROR
+    exit_code = ExitStatus.ERROR
 
 
 class UsageError(CliError):
     """Wrong arguments: the message is the command's usage line."""
 
 
+class ZooKeeperError(CliError):
+    """The server (or the connection) refused a request: `code` is ZooKeeper's error code."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class CommandNotFound(CliError):
-    exit_code = EXIT_COMMAND_NOT_FOUND
+    exit_code = ExitStatus.COMMAND_NOT_FOUND
 
     def __init__(self, word: str) -> None:
         super().__init__(f"Command not found: Command not found {word}")
@@ -89,9 +95,9 @@ def keeper_message(code: int, path: str | None) -> str:
     return f"KeeperErrorCode = {name} for {path}"
 
 
-def zookeeper_error(code: int, path: str | None) -> CliError:
-    """The CliError zkCli reports for a ZooKeeper error code on `path`."""
+def zookeeper_error(code: int, path: str | None) -> ZooKeeperError:
+    """The error zkCli reports for a ZooKeeper error code on `path`."""
     friendly = _FRIENDLY.get(code)
     if friendly is not None:
-        return CliError(friendly.format(path=path))
-    return CliError(keeper_message(code, path))
+        return ZooKeeperError(friendly.format(path=path), code)
+    return ZooKeeperError(keeper_message(code, path), code)

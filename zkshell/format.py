@@ -1,13 +1,18 @@
-"""zkCli's text, produced in one place: stat blocks, ACL lines, lists, WATCHER blocks."""
+"""zkCli's text, produced in one place: stat blocks, ACL lines, lists, WATCHER blocks.
+
+A sink that shows the text its own way (in colour) passes a `decorate(role, text)` that may
+wrap a part in escapes; the layout around the parts stays here.
+"""
 
 from __future__ import annotations
 
 import codecs
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-STAT_FIELDS = ("czxid", "ctime", "mzxid", "mtime", "pzxid", "cversion", "version",
-               "aversion", "ephemeralOwner", "dataLength", "numChildren")
+# decorate(role, text): roles are "field" (a stat block's field name), "watcher" (the
+# WATCHER:: line) and "event" (the WatchedEvent line).
+Decorate = Callable[[str, str], str]
 
 _PERM_LETTERS = (("c", 4), ("d", 8), ("r", 1), ("w", 2), ("a", 16))
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -27,21 +32,26 @@ def java_date(millis: int) -> str:
             f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} {zone} {t.tm_year}")
 
 
-def stat_block(stat) -> str:
+def _as_is(role: str, text: str) -> str:
+    return text
+
+
+def stat_block(stat, decorate: Decorate = _as_is) -> str:
     """The 11-line stat block of `stat`, `get -s`, `ls -s` and the others."""
-    return (
-        f"cZxid = {java_hex(stat.czxid)}\n"
-        f"ctime = {java_date(stat.ctime)}\n"
-        f"mZxid = {java_hex(stat.mzxid)}\n"
-        f"mtime = {java_date(stat.mtime)}\n"
-        f"pZxid = {java_hex(stat.pzxid)}\n"
-        f"cversion = {stat.cversion}\n"
-        f"dataVersion = {stat.version}\n"
-        f"aclVersion = {stat.aversion}\n"
-        f"ephemeralOwner = {java_hex(stat.ephemeralOwner)}\n"
-        f"dataLength = {stat.dataLength}\n"
-        f"numChildren = {stat.numChildren}\n"
+    values = (
+        ("cZxid", java_hex(stat.czxid)),
+        ("ctime", java_date(stat.ctime)),
+        ("mZxid", java_hex(stat.mzxid)),
+        ("mtime", java_date(stat.mtime)),
+        ("pZxid", java_hex(stat.pzxid)),
+        ("cversion", stat.cversion),
+        ("dataVersion", stat.version),
+        ("aclVersion", stat.aversion),
+        ("ephemeralOwner", java_hex(stat.ephemeralOwner)),
+        ("dataLength", stat.dataLength),
+        ("numChildren", stat.numChildren),
     )
+    return "".join(f"{decorate('field', name)} = {value}\n" for name, value in values)
 
 
 def child_list(children: Iterable[str]) -> str:
@@ -95,9 +105,11 @@ def watched_event(state: str, event_type: str, path: str | None) -> str:
     return f"WatchedEvent state:{state} type:{event_type} path:{shown}"
 
 
-def watcher_block(state: str, event_type: str, path: str | None) -> str:
+def watcher_block(state: str, event_type: str, path: str | None,
+                  decorate: Decorate = _as_is) -> str:
     """What zkCli's default watcher prints for one event: a blank line before each line."""
-    return f"\nWATCHER::\n\n{watched_event(state, event_type, path)}\n"
+    event = decorate("event", watched_event(state, event_type, path))
+    return f"\n{decorate('watcher', 'WATCHER::')}\n\n{event}\n"
 
 
 def banner(server: str, piped: bool) -> str:

@@ -3,7 +3,7 @@
 Watch notifications arrive on kazoo's thread at any moment.  While the prompt is up they
 are written through `patch_stdout(raw=True)`, which prints them above the prompt and redraws
 it with whatever the user had typed, so an event never breaks the line being typed; `raw`
-lets the colour escapes of `ColourPrinter`, the one writer of the shell's output, through
+lets the colour escapes of `TerminalSink`, the one writer of the shell's output, through
 unchanged.  Between prompts (a command running) everything is written straight out, so a
 command's output is complete before the next prompt is drawn.
 
@@ -12,7 +12,7 @@ highlighting, suggestions from a history kept across runs (Ctrl+R searches it), 
 toolbar.  The loop itself stays thin: `build_prompt_session`, `one_iteration`, `run_repl`.
 
 With the keyboard on a terminal and stdout not (`zksh | tee log`), the prompt is drawn on the
-terminal itself and stdout gets only what zkCli prints, as plain text (`PipePrinter`).
+terminal itself and stdout gets only what zkCli prints, as plain text (`PipeSink`).
 """
 
 from __future__ import annotations
@@ -32,17 +32,18 @@ from prompt_toolkit.styles import Style
 
 from zkshell import format as fmt
 from zkshell import lexer, toolbar
-from zkshell.cli import Invocation, _make_shell
-from zkshell.colour import ColourPrinter
 from zkshell.completion import ZkCompleter, parent_of
 from zkshell.config import Settings
 from zkshell.history import MemoryHistory, ShellHistory, open_history
-from zkshell.pipe_printer import PipePrinter
+from zkshell.modes import ShellOptions, make_shell, run_script
 from zkshell.shell import Shell
+from zkshell.sinks.pipe import PipeSink
+from zkshell.sinks.terminal import TerminalSink
 from zkshell.suggest import ZnodePath, suggest
 from zkshell.znode_cache import ZnodeCache
 
 History = Union[ShellHistory, MemoryHistory]
+InteractiveSink = Union[TerminalSink, PipeSink]
 
 
 def is_terminal(stream) -> bool:
@@ -52,7 +53,7 @@ def is_terminal(stream) -> bool:
         return False
 
 
-def colour_wanted(settings: Settings, stream=None) -> bool:
+def color_wanted(settings: Settings, stream=None) -> bool:
     """Colour only on a terminal, and only when neither NO_COLOR nor --no-color said no."""
     return settings.color and is_terminal(sys.stdout if stream is None else stream)
 
@@ -80,15 +81,15 @@ def _terminal_names() -> Iterator[str]:
 
 
 def build_prompt_session(shell: Shell, settings: Settings, history: History,
-                         cache: ZnodeCache | None, colour: bool,
+                         cache: ZnodeCache | None, color: bool,
                          terminal: bool = True, output: Output | None = None) -> PromptSession:
     """The prompt with its helpers; `terminal`: it is drawn on one (no toolbar in a pipe);
     `output`: where to draw it (prompt_toolkit's default, stdout, when None)."""
-    completer = ZkCompleter(cache, history=lambda: dict(shell.history))
+    completer = ZkCompleter(cache, history=lambda: dict(shell.state.history))
     pasted = PastedLines()
     show_toolbar = settings.toolbar and terminal
     style = Style.from_dict({**lexer.STYLE, **toolbar.STYLE,
-                             "auto-suggestion": "#888888" if colour else "underline"})
+                             "auto-suggestion": "#888888" if color else "underline"})
     session: PromptSession = PromptSession(
         history=history,
         completer=completer,
@@ -97,7 +98,7 @@ def build_prompt_session(shell: Shell, settings: Settings, history: History,
         lexer=lexer.ZkLexer(),
         style=style,
         include_default_pygments_style=False,
-        color_depth=None if colour else ColorDepth.MONOCHROME,
+        color_depth=None if color else ColorDepth.MONOCHROME,
         bottom_toolbar=(lambda: toolbar.toolbar(shell)) if show_toolbar else None,
         refresh_interval=1.0 if show_toolbar else 0,
         search_ignore_case=True,
@@ -185,13 +186,13 @@ def _follow_the_cache(session: PromptSession, completer: ZkCompleter,
     cache.on_update = arrived
 
 
-def one_iteration(prompt_session: PromptSession, shell: Shell, printer: ColourPrinter,
+def one_iteration(prompt_session: PromptSession, shell: Shell, sink: InteractiveSink,
                   history: History, cache: ZnodeCache | None) -> bool:
     """Read and run one line; False when the user is done (Ctrl+D)."""
     pasted: PastedLines | None = getattr(prompt_session, "pasted", None)
     default, run_at_once = pasted.next_prompt() if pasted is not None else ("", False)
     try:
-        with printer.above_the_prompt(prompt_session.app):
+        with sink.above_the_prompt(prompt_session.app):
             line = prompt_session.prompt(shell.prompt, default=default,
                                          accept_default=run_at_once)
     except KeyboardInterrupt:
@@ -200,51 +201,51 @@ def one_iteration(prompt_session: PromptSession, shell: Shell, printer: ColourPr
         return True  # Ctrl+C clears the line, as in a shell
     except EOFError:
         return False
-    count = shell.command_count
-    printer.output(shell.execute(line))
-    if shell.command_count > count:
-        history.record(shell.history.get(count, line))  # what `history` shows for it
+    state = shell.state
+    count = state.command_count
+    sink.output(shell.execute(line))
+    if state.command_count > count:
+        history.record(state.history.get(count, line))  # what `history` shows for it
     if cache is not None:
         cache.invalidate()
     return True
 
 
-def run_repl(inv: Invocation) -> int:
+def run_repl(options: ShellOptions) -> int:
     if is_terminal(sys.stdout):
-        return _run(inv, ColourPrinter(colour_wanted(inv.settings)), None)
+        return _run(options, TerminalSink(color_wanted(options.settings)), None)
     terminal = open_terminal()
     if terminal is None:
         # No terminal to draw a prompt on: the typed lines are read as a script's, so that
         # stdout still gets only what the commands print.
-        from zkshell.cli import run_script
-        return run_script(inv, sys.stdin)
+        return run_script(options, sys.stdin)
     with terminal:
-        return _run(inv, PipePrinter(), terminal)
+        return _run(options, PipeSink(), terminal)
 
 
-def _run(inv: Invocation, printer: ColourPrinter, terminal: TextIO | None) -> int:
+def _run(options: ShellOptions, sink: InteractiveSink, terminal: TextIO | None) -> int:
     """The loop; `terminal`: where the prompt is drawn when it is not stdout."""
-    settings = inv.settings
-    shell = _make_shell(inv, printer)
+    settings = options.settings
+    shell = make_shell(options, sink)
     history = open_history(settings.history_file, settings.history_size,
                            warn=lambda text: sys.stderr.write(text + "\n"))
     cache = ZnodeCache(shell.session)
     output = create_output(stdout=terminal) if terminal is not None else None
     prompt_session = build_prompt_session(shell, settings, history, cache, settings.color,
                                           output=output)
-    printer.write("out", fmt.banner(inv.server, piped=False))
+    sink.write("out", fmt.banner(options.server, piped=False))
     shell.session.connect()
     cache.start()
-    if inv.wait_for_connection:
-        shell.session.wait_connected(inv.timeout_ms / 1000.0)
+    if options.wait_for_connection:
+        shell.session.wait_connected(options.timeout_ms / 1000.0)
     try:
-        while not shell.quit_requested:
-            if not one_iteration(prompt_session, shell, printer, history, cache):
+        while not shell.state.quit_requested:
+            if not one_iteration(prompt_session, shell, sink, history, cache):
                 break
     finally:
         cache.stop()
-        if not shell.quit_requested:
-            printer.enabled = False
+        if not shell.state.quit_requested:
+            sink.show_events = False
             shell.session.close()
     sys.stdout.flush()
     return shell.exit_code

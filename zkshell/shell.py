@@ -1,33 +1,30 @@
 """The shell core shared by every front end: a line in, zkCli's output out.
 
 `Shell.execute(line)` is what a keystroke (REPL), a script line, a one-shot command and a
-scenario step all run.  It keeps zkCli's own state: history, the command number in the
-prompt, `printwatches`, the exit status, and whether `quit` was asked for.
+scenario step all run.  It keeps zkCli's own state (`ShellState`: history, the command
+number in the prompt, `printwatches`, whether `quit` was asked for) and the exit status, and
+hands each watch event, as a value, to the front end's `on_event` unless printwatches is off.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from zkshell import format as fmt
-from zkshell.commands import COMMANDS, Context, help_text
+from zkshell.commands import COMMANDS, Context, ShellState, help_text
 from zkshell.errors import CliError, CommandNotFound, NotConnected
-from zkshell.output import Output
+from zkshell.output import USAGE, Output
 from zkshell.session import Session, SessionEvent
 from zkshell.tokenizer import split_line
 
-EventPrinter = Callable[[str], None]
+EventConsumer = Callable[[SessionEvent], None]
 
 
 class Shell:
-    def __init__(self, session: Session, print_event: EventPrinter | None = None) -> None:
+    def __init__(self, session: Session, on_event: EventConsumer | None = None) -> None:
         self.session = session
-        self.print_event: EventPrinter = print_event or (lambda text: None)
-        self.history: dict[int, str] = {}
-        self.command_count = 0
-        self.print_watches = True
+        self.on_event: EventConsumer = on_event or (lambda event: None)
+        self.state = ShellState()
         self.exit_code = 0
-        self.quit_requested = False
         # What the prompt names as the server (a scenario's sessions go through a proxy).
         self.display_server: str | None = None
         session.sink = self.handle_event
@@ -35,35 +32,36 @@ class Shell:
     # ---- events --------------------------------------------------------------------
     def handle_event(self, event: SessionEvent) -> None:
         """Called on kazoo's thread for every event; zkCli prints it unless printwatches off."""
-        if self.print_watches:
-            self.print_event(fmt.watcher_block(event.state, event.type, event.path))
+        if self.state.print_watches:
+            self.on_event(event)
 
     # ---- prompt --------------------------------------------------------------------
     def prompt(self) -> str:
         server = self.display_server or self.session.server
-        return f"[zk: {server}({self.session.state_name}) {self.command_count}] "
+        return f"[zk: {server}({self.session.state_name}) {self.state.command_count}] "
 
     # ---- commands ------------------------------------------------------------------
     def execute(self, line: str) -> Output:
         """Run one typed line, as zkCli's executeLine: empty lines are not counted."""
         if line == "":
             return Output()
-        self.history[self.command_count] = line
+        state = self.state
+        state.history[state.command_count] = line
         output = self.run_words(split_line(line))
-        self.command_count += 1
+        state.command_count += 1
         return output
 
     def run_words(self, words: list[str]) -> Output:
         """Run already-split words (one-shot mode passes argv here, unsplit by zkCli)."""
         output = Output()
-        self.process(words, output)
-        if self.quit_requested:
+        self._process(words, output)
+        if self.state.quit_requested:
             # zkCli's quit exits with the status of the command before it.
             output.exit_code = self.exit_code
         self.exit_code = output.exit_code
         return output
 
-    def process(self, words: list[str], output: Output) -> None:
+    def _process(self, words: list[str], output: Output) -> None:
         """Run words into `output`, as zkCli's processCmd (`redo` runs one inside another)."""
         try:
             self._dispatch(words, output)
@@ -76,17 +74,17 @@ class Shell:
 
     def _dispatch(self, words: list[str], output: Output) -> None:
         if not words:
-            output.err(help_text())
+            output.err(help_text(), USAGE)
             raise CliError("No command entered")
         name = words[0]
         entry = COMMANDS.get(name)
         if entry is None:
-            output.err(help_text())
+            output.err(help_text(), USAGE)
             raise CommandNotFound(name)
-        context = Context(self.session, self, output, entry)
+        context = Context(self.session, self.state, output, entry, self._process)
         if entry.shell_level and entry.handler is not None:
             entry.handler(context, words)
-            if self.quit_requested:
+            if self.state.quit_requested:
                 return
         # Like zkCli, everything below needs a live session, the shell's own commands too.
         if not self.session.alive:

@@ -40,7 +40,7 @@ def get_acl(ctx: Context, words: list[str]) -> None:
     acls, stat = ctx.call(GetACL(ctx.server_path(path)), path)
     ctx.out(fmt.acl_lines(acls))
     if parsed.has("s"):
-        ctx.out(fmt.stat_block(stat))
+        ctx.stat(stat)
 
 
 @command("setAcl", "[-s] [-v version] [-R] path acl", OptionSpec((
@@ -58,7 +58,7 @@ def set_acl(ctx: Context, words: list[str]) -> None:
         return
     stat = ctx.call(SetACL(target, acls, version), path)
     if parsed.has("s"):
-        ctx.out(fmt.stat_block(stat))
+        ctx.stat(stat)
 
 
 def _set_acl_recursive(ctx: Context, root: str, acls: list[ACL], version: int) -> None:

@@ -56,7 +56,7 @@ def config(ctx: Context, words: list[str]) -> None:
     text = fmt.decode_data(data)
     ctx.out((client_config(text) if parsed.has("c") else text) + "\n")
     if parsed.has("s"):
-        ctx.out(fmt.stat_block(stat))
+        ctx.stat(stat)
 
 
 def client_config(config_text: str) -> str:
@@ -106,7 +106,7 @@ def reconfig(ctx: Context, words: list[str]) -> None:
     data, stat = ctx.call(Reconfig(joining, leaving, members, version), None)
     ctx.out("Committed new configuration:\n" + fmt.decode_data(data) + "\n")
     if parsed.has("s"):
-        ctx.out(fmt.stat_block(stat))
+        ctx.stat(stat)
 
 
 def _members_from_file(path: str) -> str:

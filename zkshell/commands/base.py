@@ -10,17 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from zkshell import format as fmt
 from zkshell.errors import CliError, UsageError, zookeeper_error
 from zkshell.options import OptionError, OptionSpec, Parsed, parse_options
-from zkshell.output import Output
+from zkshell.output import STAT, Output
 from zkshell.paths import InvalidPath, validate_path
 from zkshell.session import RequestFailed, Session
 
-TYPE_CHECKING = False  # not typing's: importing typing costs one-shot start-up time
-if TYPE_CHECKING:
-    from zkshell.shell import Shell
-
 Handler = Callable[["Context", list[str]], None]
+# Runs already-split words as a new command into an output (zkCli's `redo` does).
+Rerun = Callable[[list[str], Output], None]
 
 
 @dataclass(frozen=True)
@@ -60,19 +59,35 @@ def help_text() -> str:
 
 
 @dataclass
+class ShellState:
+    """What zkCli keeps between commands and its own commands read or change: the history,
+    the number in the prompt, printwatches, and whether `quit` was asked for."""
+
+    history: dict[int, str] = field(default_factory=dict)
+    command_count: int = 0
+    print_watches: bool = True
+    quit_requested: bool = False
+
+
+@dataclass
 class Context:
-    """What a handler may use: the session, the shell it runs in, and its output."""
+    """What a handler may use: the session, the shell's state, its output, and `rerun`."""
 
     session: Session
-    shell: Shell
+    state: ShellState
     output: Output
     command: Command
+    rerun: Rerun
 
     def out(self, text: str) -> None:
         self.output.out(text)
 
     def err(self, text: str) -> None:
         self.output.err(text)
+
+    def stat(self, stat: object) -> None:
+        """zkCli's stat block of `stat`, kept as a stat block for the sinks."""
+        self.output.out(fmt.stat_block(stat), STAT, stat)
 
     def parse(self, words: list[str], min_args: int = 0) -> Parsed:
         """Parse flags; fewer than `min_args` words left is a usage error (zkCli's check)."""

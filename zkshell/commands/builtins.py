@@ -14,23 +14,23 @@ from zkshell.tokenizer import split_line
 
 @command("quit", "", shell_level=True)
 def _quit(ctx: Context, words: list[str]) -> None:
-    ctx.shell.quit_requested = True
+    ctx.state.quit_requested = True
     ctx.session.close()
 
 
 @command("history", "", shell_level=True)
 def _history(ctx: Context, words: list[str]) -> None:
-    shell = ctx.shell
-    for i in range(max(shell.command_count - 10, 0), shell.command_count + 1):
-        ctx.out(f"{i} - {shell.history.get(i, 'null')}\n")  # one-shot keeps no history
+    state = ctx.state
+    for i in range(max(state.command_count - 10, 0), state.command_count + 1):
+        ctx.out(f"{i} - {state.history.get(i, 'null')}\n")  # one-shot keeps no history
 
 
 @command("printwatches", "on|off", shell_level=True)
 def _printwatches(ctx: Context, words: list[str]) -> None:
     if len(words) == 1:
-        ctx.out(f"printwatches is {'on' if ctx.shell.print_watches else 'off'}\n")
+        ctx.out(f"printwatches is {'on' if ctx.state.print_watches else 'off'}\n")
     else:
-        ctx.shell.print_watches = words[1] == "on"
+        ctx.state.print_watches = words[1] == "on"
 
 
 @command("connect", "host:port", shell_level=True)
@@ -45,19 +45,19 @@ def _connect(ctx: Context, words: list[str]) -> None:
 def _redo(ctx: Context, words: list[str]) -> None:
     if len(words) < 2:
         return
-    shell = ctx.shell
+    state = ctx.state
     try:
         index = java_decode(words[1])
     except ValueError:
         raise CliError(f"Command index must be a number: {words[1]}") from None
-    if shell.command_count <= index or index < 0:
+    if state.command_count <= index or index < 0:
         raise CliError("Command index out of range")
-    line = shell.history.get(index, "")
+    line = state.history.get(index, "")
     again = split_line(line)
     if again and again[0] == "redo":
         raise CliError("No redoing redos")
-    shell.history[shell.command_count] = line
-    shell.process(again, ctx.output)
+    state.history[state.command_count] = line
+    ctx.rerun(again, ctx.output)
 
 
 def java_decode(text: str) -> int:

@@ -20,7 +20,7 @@ from zkshell import zkprotocol
 from zkshell.commands.acl import parse_acl
 from zkshell.commands.base import Context, command, java_long
 from zkshell.commands.tree import walk_subtree
-from zkshell.errors import INVALID_ACL, CliError, keeper_message
+from zkshell.errors import INVALID_ACL, CliError, ZooKeeperError, keeper_message
 from zkshell.options import Flag, OptionSpec
 from zkshell.paths import join
 from zkshell.session import RequestFailed
@@ -79,8 +79,8 @@ def create(ctx: Context, words: list[str]) -> None:
         request = Create(target, data, acl, flags)
     try:
         created = ctx.call(request, path)
-    except CliError as exc:
-        if str(exc).startswith("Acl is not valid"):
+    except ZooKeeperError as exc:
+        if exc.code == INVALID_ACL:
             ctx.err(keeper_message(INVALID_ACL, path) + "\n")
         raise
     if isinstance(created, tuple):
@@ -123,7 +123,7 @@ def ls(ctx: Context, words: list[str]) -> None:
         ctx.session.watches.add("child", path)
     ctx.out(fmt.child_list(children))
     if stat is not None:
-        ctx.out(fmt.stat_block(stat))
+        ctx.stat(stat)
 
 
 def _ls_recursive(ctx: Context, root: str, watch: bool) -> None:
@@ -142,7 +142,7 @@ def get(ctx: Context, words: list[str]) -> None:
         ctx.session.watches.add("data", path)
     ctx.out(fmt.decode_data(data) + "\n")
     if parsed.has("s"):
-        ctx.out(fmt.stat_block(stat))
+        ctx.stat(stat)
 
 
 @command("stat", "[-w] path", OptionSpec((Flag("w"),)))
@@ -157,7 +157,7 @@ def stat(ctx: Context, words: list[str]) -> None:
         ctx.session.watches.add("data" if result is not None else "exist", path)
     if result is None:
         raise CliError(f"Node does not exist: {path}")
-    ctx.out(fmt.stat_block(result))
+    ctx.stat(result)
 
 
 @command("set", "[-s] [-v version] path data", OptionSpec((
@@ -168,7 +168,7 @@ def set_(ctx: Context, words: list[str]) -> None:
     version = ctx.int_option(parsed, "v", -1)
     result = ctx.call(SetData(ctx.server_path(path), data, version), path)
     if parsed.has("s"):
-        ctx.out(fmt.stat_block(result))
+        ctx.stat(result)
 
 
 @command("delete", "[-v version] path", OptionSpec((Flag("v", takes_value=True),)))

@@ -48,6 +48,10 @@ class StatsTrack:
         return text
 
 
+class NestedQuota(CliError):
+    """A quota above or below the one asked for: ZooKeeper allows only one on a path."""
+
+
 def quota_path(path: str) -> str:
     return QUOTA_ROOT + path
 
@@ -159,14 +163,15 @@ def _refuse_nested_quota(ctx: Context, path: str) -> None:
                 return
             raise
         if quota_node != own and LIMIT_NODE in children:
-            raise CliError(f"{path} has a child {quota_node[len(QUOTA_ROOT):]} "
-                           "which has a quota")
+            raise NestedQuota(f"{path} has a child {quota_node[len(QUOTA_ROOT):]} "
+                              "which has a quota")
 
     try:
         walk_subtree(ctx, own, False, check_children)
-    except CliError as exc:
-        if "has a child" in str(exc):
-            raise
+    except NestedQuota:
+        raise
+    except CliError:
+        pass  # only a nested quota stops setquota here; the walk's own failures do not
     parts = path.split("/")
     node = QUOTA_ROOT
     for part in parts[1:-1]:
@@ -180,7 +185,7 @@ def _refuse_nested_quota(ctx: Context, path: str) -> None:
         if not children:
             return
         if node != own and LIMIT_NODE in children:
-            raise CliError(f"{path} has a parent {node[len(QUOTA_ROOT):]} which has a quota")
+            raise NestedQuota(f"{path} has a parent {node[len(QUOTA_ROOT):]} which has a quota")
 
 
 def _warn_if_exceeded(ctx: Context, quota: StatsTrack, stats: StatsTrack) -> None:

@@ -14,7 +14,7 @@ import json
 import threading
 import time
 
-from zkshell.player.runner import Observer
+from zkshell.player.model import Observer
 from zkshell.player.scenario import Step
 
 _START = "\x1b[?25l\x1b[H\x1b[2J"  # hide the cursor, clear the screen

@@ -9,15 +9,16 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
+from zkshell.exit_status import ExitStatus
 from zkshell.player.export import ExportFailed
 from zkshell.player.loader import ScenarioError, load_scenario
-from zkshell.player.runner import FAILED, TIMED_OUT, server_for
+from zkshell.player.model import FAILED, TIMED_OUT
+from zkshell.player.runner import server_for
 
 if TYPE_CHECKING:  # the show module is imported only when a scenario is played
     from zkshell.player.scenario import Scenario
     from zkshell.player.show import ShowOptions
 
-EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 LIVE_DELAY = 0.8  # seconds between steps in the live view, to read what a step printed
 
 
@@ -130,7 +131,7 @@ def main(argv: list[str]) -> int:
         problems += _server_problems(args.server)
     if problems:
         sys.stderr.write("\n".join(problems) + "\n")
-        return EXIT_UNUSABLE
+        return ExitStatus.UNUSABLE
     _name_exports(scenarios)
     options = show_options(args)
     _stop_on_signals()
@@ -143,7 +144,7 @@ def main(argv: list[str]) -> int:
                 break
         except Unusable as exc:
             sys.stderr.write(f"{exc}\n")
-            return EXIT_UNUSABLE
+            return ExitStatus.UNUSABLE
         except ExportFailed as exc:  # the run itself is over and reported
             sys.stderr.write(f"{exc}\n")
             failed = True
@@ -151,8 +152,9 @@ def main(argv: list[str]) -> int:
         except KeyboardInterrupt as exc:
             # Player.run has closed every session and play() stopped its server on the way.
             _say("interrupted\n")
-            return 128 + exc.signum if isinstance(exc, Terminated) else EXIT_INTERRUPTED
-    return EXIT_FAILED if failed else EXIT_OK
+            return (ExitStatus.killed_by(exc.signum) if isinstance(exc, Terminated)
+                    else ExitStatus.INTERRUPTED)
+    return ExitStatus.ERROR if failed else ExitStatus.OK
 
 
 def _name_exports(scenarios: list[Scenario]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zkshell.player.runner import Observer
+from zkshell.player.model import Observer
 
 
 class Fanout(Observer):

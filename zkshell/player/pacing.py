@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from zkshell.player.model import Observer
 from zkshell.player.panes import Board
-from zkshell.player.runner import Observer
 from zkshell.player.scenario import Step
 
 CHAR_DELAY = 0.03  # about the pace of a quick typist; a 40-character command takes 1.2 s

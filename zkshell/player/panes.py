@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from zkshell.player.runner import DONE, FAILED, PASSED, TIMED_OUT, LogEntry, Observer, StepResult
+from zkshell.player.model import DONE, FAILED, PASSED, TIMED_OUT, LogEntry, Observer, StepResult
 from zkshell.player.scenario import Scenario, Step
 
 # Player states worth keeping next to the session's own state: a restarted process is a new

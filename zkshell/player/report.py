@@ -11,7 +11,7 @@ import sys
 import threading
 from typing import TextIO
 
-from zkshell.player.runner import DONE, FAILED, PASSED, TIMED_OUT, Observer, StepResult
+from zkshell.player.model import DONE, FAILED, PASSED, TIMED_OUT, Observer, StepResult
 
 _MARKS = {PASSED: "ok  ", DONE: "    ", FAILED: "FAIL", TIMED_OUT: "TIME"}
 

@@ -9,35 +9,24 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from zkshell import format as fmt
+from zkshell.player.model import (
+    DONE,
+    FAILED,
+    PASSED,
+    TIMED_OUT,
+    LogEntry,
+    Observer,
+    StepResult,
+)
 from zkshell.player.proxy import FaultProxy
 from zkshell.player.scenario import Expectation, Scenario, Step
-from zkshell.session import Session
+from zkshell.session import Session, SessionEvent
 from zkshell.shell import Shell
 
-PASSED, FAILED, TIMED_OUT, DONE = "passed", "failed", "timed out", "done"
 CONNECT_WAIT = 10.0
-
-
-@dataclass
-class LogEntry:
-    """One thing a session's zkCli window shows: a typed command, its output, an event."""
-
-    kind: str  # "command" | "output" | "event" | "state"
-    text: str
-    stream: str = "out"
-    at: float = field(default_factory=time.monotonic)
-
-
-@dataclass
-class StepResult:
-    step: Step
-    status: str
-    duration: float
-    actual: str = ""
-    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,20 +51,6 @@ class Target:
         return cls(host, port, chroot or "", address)
 
 
-class Observer:
-    """What a view is told.  Every method may be called from the player's thread only,
-    except `entry_added`, which also arrives from kazoo's threads."""
-
-    def scenario_started(self, player: Player) -> None: ...
-    def step_started(self, player: Player, index: int, step: Step) -> None: ...
-    def step_finished(self, player: Player, index: int, result: StepResult) -> None: ...
-    def entry_added(self, session: PlayedSession, entry: LogEntry) -> None: ...
-    # Every step has run (or play was stopped); the sessions are about to be closed, so what
-    # the windows show from here on is the player's doing, not the scenario's.
-    def closing(self, player: Player) -> None: ...
-    def scenario_finished(self, player: Player, results: list[StepResult]) -> None: ...
-
-
 class PlayedSession:
     """One named session of a scenario: its proxy, its shell, and what its window shows."""
 
@@ -98,7 +73,7 @@ class PlayedSession:
     # ---- process lifecycle ------------------------------------------------------------
     def _start_shell(self) -> Shell:
         session = Session(self.proxy.address + self.chroot, self.timeout_ms)
-        shell = Shell(session, lambda text: self.add("event", text))
+        shell = Shell(session, self._show_event)
         shell.display_server = self.display_server
         # What a new zksh (or zkCli) window shows first.
         self.add("output", fmt.banner(self.display_server, piped=False))
@@ -150,8 +125,11 @@ class PlayedSession:
         self.state = state
         self.add("state", state)
 
-    def add(self, kind: str, text: str, stream: str = "out") -> None:
-        entry = LogEntry(kind, text, stream)
+    def _show_event(self, event: SessionEvent) -> None:  # on kazoo's thread
+        self.add("event", fmt.watcher_block(event.state, event.type, event.path))
+
+    def add(self, kind: str, text: str, stream: str = "out", prompt: str = "") -> None:
+        entry = LogEntry(kind, text, stream, prompt)
         with self._changed:
             self.log.append(entry)
             self._changed.notify_all()
@@ -159,10 +137,11 @@ class PlayedSession:
 
     def type_line(self, line: str) -> str:
         """Type a line at this session's prompt; return what the command printed."""
-        self.add("command", self.shell.prompt() + line)
+        prompt = self.shell.prompt()
+        self.add("command", prompt + line, prompt=prompt)
         output = self.shell.execute(line)
-        for stream, text in output.chunks:
-            self.add("output", text, stream)
+        for chunk in output.chunks:
+            self.add("output", chunk.text, chunk.stream)
         if self.shell.session.state_name == "CLOSED" and self.running and line.strip():
             self.state = "closed"
         return output.text()

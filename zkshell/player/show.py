@@ -14,9 +14,10 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
+from zkshell.player.model import FAILED, TIMED_OUT, StepResult
 from zkshell.player.observers import Fanout
 from zkshell.player.panes import waiting_line
-from zkshell.player.runner import FAILED, TIMED_OUT, Player, StepResult
+from zkshell.player.runner import Player
 from zkshell.player.scenario import Scenario, Step
 
 if TYPE_CHECKING:  # imported when needed: the plain report never loads rich

@@ -9,7 +9,6 @@ catches a notification arriving in another window.
 from __future__ import annotations
 
 import math
-import re
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
@@ -17,13 +16,12 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from zkshell.player.model import LogEntry
 from zkshell.player.panes import Pane, Picture, state_marker
-from zkshell.player.runner import LogEntry
 
 MIN_PANE_WIDTH = 40  # a zkCli prompt alone is about 36 columns
 MAX_CAPTION_LINES = 3
 MIN_PANE_HEIGHT = 3  # two borders and one line
-_PROMPT = re.compile(r"^(\[zk: .*?\] )(.*)$", re.DOTALL)
 
 PROMPT_STYLE = "green"
 COMMAND_STYLE = "bold"
@@ -62,9 +60,9 @@ def _entry_lines(entry: LogEntry) -> list[tuple[str, str]]:
     """(text, style) for each line an entry shows."""
     text = entry.text[:-1] if entry.text.endswith("\n") else entry.text
     if entry.kind == "command":
-        match = _PROMPT.match(text)
-        return [(text, COMMAND_STYLE)] if not match else [(match.group(1), PROMPT_STYLE),
-                                                          (match.group(2), COMMAND_STYLE)]
+        if not entry.prompt:
+            return [(text, COMMAND_STYLE)]
+        return [(entry.prompt, PROMPT_STYLE), (text[len(entry.prompt):], COMMAND_STYLE)]
     if entry.kind == "event":
         return [(line, WATCHER_STYLE if line.startswith("WATCHER::") else EVENT_STYLE)
                 for line in text.split("\n")]

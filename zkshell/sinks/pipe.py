@@ -1,4 +1,4 @@
-"""The interactive shell's printer when the prompt is on the terminal but stdout is not
+"""The interactive shell's sink when the prompt is on the terminal but stdout is not
 (`zksh | tee log`, `zksh > file`): stdout gets zkCli's plain text only, never
 prompt_toolkit's drawing, and a reader echoing it to the same terminal stays in order.
 """
@@ -15,14 +15,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from zkshell.colour import ColourPrinter
+from zkshell.sinks.plain import PlainSink
 
 if TYPE_CHECKING:
     from prompt_toolkit.application import Application
 
 
-class PipePrinter(ColourPrinter):
-    """The printer when the prompt is on the terminal but stdout is not (`zksh | tee log`).
+class PipeSink(PlainSink):
+    """The sink when the prompt is on the terminal but stdout is not (`zksh | tee log`).
 
     Everything goes to stdout as zkCli's plain text.  While the prompt is up, a block (a
     watch event) is queued and written from the prompt's event loop inside `run_in_terminal`,
@@ -32,10 +32,10 @@ class PipePrinter(ColourPrinter):
     """
 
     def __init__(self) -> None:
-        super().__init__(colour=False)
+        super().__init__()
         self._app: Application | None = None
         self._queued: list[tuple[str, str]] = []
-        self._queue_lock = threading.Lock()  # taken before the printer's own lock
+        self._queue_lock = threading.Lock()  # taken before the sink's own lock
 
     def write(self, stream: str, text: str) -> None:
         with self._queue_lock:
