@@ -48,6 +48,7 @@ zookeeper:
 
 lint: install
 	$(BIN)/ruff check zkshell tests
+	$(BIN)/lint-imports --no-cache
 
 test: install zookeeper lint
 	TZ=UTC $(BIN)/python -m pytest -q
