@@ -19,7 +19,7 @@ from kazoo.client import KazooClient
 from kazoo.protocol.states import KeeperState
 from kazoo.retry import KazooRetry
 
-from zkshell import zkprotocol
+from zkshell import kazoo_private, zkprotocol
 from zkshell.connect_string import check_connect_string
 from zkshell.errors import (
     AUTH_FAILED,
@@ -209,34 +209,23 @@ class Session:
             logger=_kazoo_log,
         )
         zkprotocol.install_event_hook(client, self._on_server_event)
-        original_callback = client._session_callback
-
-        def session_callback(state: KeeperState) -> None:
-            previous = client._state
-            if state in _CONNECTED:
-                self._connections += 1
-            original_callback(state)
-            self._on_state_change(client, previous, state)
-
-        client._session_callback = session_callback
-        connection = client._connection
-        original_loop = connection._connect_loop
-
-        def connect_loop(*args, **kwargs):
-            # One pass over the server list.  It failed when it never got connected: the
-            # servers refused, timed out or did not resolve (kazoo then raises before any
-            # attempt).  A pass that ends because a live connection dropped is no failure.
-            connections_before = self._connections
-            try:
-                return original_loop(*args, **kwargs)
-            finally:
-                with self._changed:
-                    if self._connections == connections_before:
-                        self._failed_attempts += 1
-                    self._changed.notify_all()
-
-        connection._connect_loop = connect_loop
+        kazoo_private.follow_state_changes(
+            client, lambda previous, state: self._on_state_change(client, previous, state))
+        kazoo_private.around_connect_passes(client, self._connect_pass)
         return client
+
+    def _connect_pass(self, run_pass: Callable[[], object]) -> object:
+        """One pass over the server list.  It failed when it never got connected: the servers
+        refused, timed out or did not resolve (kazoo then raises before any attempt).  A pass
+        that ends because a live connection dropped is no failure."""
+        connections_before = self._connections
+        try:
+            return run_pass()
+        finally:
+            with self._changed:
+                if self._connections == connections_before:
+                    self._failed_attempts += 1
+                self._changed.notify_all()
 
     def close(self) -> None:
         """Close the session gracefully: the server removes its ephemerals at once."""
@@ -245,7 +234,7 @@ class Session:
         was_alive = self.alive
         client, self.client = self.client, None
         self._closing = True
-        _stop_client(client)
+        kazoo_private.stop_client(client)
         self.watches.clear()
         if was_alive:
             self._emit("Closed", "None", None)
@@ -262,7 +251,7 @@ class Session:
             return
         self._closing = True  # a killed process prints nothing more
         cut_connection()
-        _stop_client(client)
+        kazoo_private.stop_client(client)
 
     # ---- state -------------------------------------------------------------------------
     @property
@@ -272,7 +261,7 @@ class Session:
         if self.client is None or self._ended:
             return "CLOSED"
         state = self.client.client_state
-        if state == KeeperState.CLOSED and not self.client._stopped.is_set():
+        if state == KeeperState.CLOSED and not kazoo_private.is_stopped(self.client):
             return "CONNECTING"  # started, before kazoo's first connection attempt
         return _STATE_NAMES.get(state, "NOT_CONNECTED")
 
@@ -284,8 +273,7 @@ class Session:
     def session_id(self) -> int | None:
         if self.client is None or not self.alive:
             return None
-        # Not kazoo's client_id, which is None while reconnecting: the session lives on.
-        return self.client._session_id or None
+        return kazoo_private.session_id(self.client)
 
     @property
     def chroot(self) -> str:
@@ -326,6 +314,8 @@ class Session:
 
     def _on_state_change(self, client: KazooClient, previous: KeeperState,
                          state: KeeperState) -> None:
+        if state in _CONNECTED:
+            self._connections += 1  # this connection pass did not fail
         with self._changed:
             self._changed.notify_all()
         if client is not self.client or self._closing or self._ended or previous == state:
@@ -352,7 +342,7 @@ class Session:
         self.watches.clear()
         self._emit(event_state, "None", None)
         # On kazoo's own thread, which stop() joins: the stopper thread is not waited for.
-        _stop_client(client, wait=0)
+        kazoo_private.stop_client(client, wait=0)
 
     @property
     def expired(self) -> bool:
@@ -388,13 +378,13 @@ class Session:
             raise RequestFailed(self._failure_code())
         if submit is None:
             result = client.handler.async_result()
-            client._call(request, result)
+            kazoo_private.send(client, request, result)
         else:
             result = submit()
         try:
             return result.get(timeout=timeout)
         except client.handler.timeout_exception:
-            self._unqueue(client, result)
+            kazoo_private.withdraw(client, result)
             raise RequestFailed(CONNECTION_LOSS) from None
         except Exception as exc:  # kazoo reports ZooKeeper errors as exceptions with a code
             code = error_code(exc)
@@ -425,37 +415,6 @@ class Session:
                 self._changed.wait(remaining)
         return True
 
-    @staticmethod
-    def _unqueue(client: KazooClient, result: object) -> None:
-        """Withdraw a request that was never sent, so it cannot run after we gave up."""
-        for entry in list(client._queue):
-            if entry[1] is result:
-                try:
-                    client._queue.remove(entry)
-                except ValueError:
-                    pass
-
     @property
     def watcher(self) -> Callable:
         return _ignore_event
-
-
-# How long closing a session may take.  kazoo's stop() waits for its connection thread,
-# which may sit in a read that a server that does not answer never ends (30 s and more);
-# a person typing quit must not wait for that.  The thread is a daemon: it dies with us.
-CLOSE_WAIT_S = 3.0
-
-
-def _stop_client(client: KazooClient, wait: float | None = CLOSE_WAIT_S) -> None:
-    """Stop and release a kazoo client, giving up after `wait` seconds; safe when another
-    thread is stopping it too."""
-    def stop() -> None:
-        client.stop()
-        try:
-            client.close()
-        except Exception:  # kazoo refuses to close while its other stop() is still running
-            pass
-
-    stopper = threading.Thread(target=stop, daemon=True, name="zksh-close")
-    stopper.start()
-    stopper.join(wait)
