@@ -20,6 +20,7 @@ from kazoo.protocol.states import KeeperState
 from kazoo.retry import KazooRetry
 
 from zkshell import kazoo_private, zkprotocol
+from zkshell.config import DEFAULT_SERVER, DEFAULT_TIMEOUT_MS
 from zkshell.connect_string import check_connect_string
 from zkshell.errors import (
     AUTH_FAILED,
@@ -35,9 +36,6 @@ from zkshell.watch_book import WatchBook
 _kazoo_log = logging.getLogger("kazoo")
 _kazoo_log.addHandler(logging.NullHandler())
 _kazoo_log.propagate = False
-
-DEFAULT_SERVER = "localhost:2181"
-DEFAULT_TIMEOUT_MS = 30000
 
 # zkCli prints ZooKeeper.States names in its prompt.
 _STATE_NAMES = {
