@@ -34,6 +34,14 @@ class CommandNotFound(CliError):
         super().__init__(f"Command not found: Command not found {word}")
 
 
+class RequestFailed(Exception):
+    """The server (or the connection) answered a request with a ZooKeeper error code."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 class NotConnected(Exception):
     """The session is closed (or failed auth): zkCli prints `Not connected` on stdout."""
 

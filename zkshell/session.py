@@ -19,24 +19,23 @@ from kazoo.client import KazooClient
 from kazoo.protocol.states import KeeperState
 from kazoo.retry import KazooRetry
 
-from zkshell import zkprotocol
+from zkshell import kazoo_private, zkprotocol
+from zkshell.config import DEFAULT_SERVER, DEFAULT_TIMEOUT_MS
 from zkshell.connect_string import check_connect_string
 from zkshell.errors import (
     AUTH_FAILED,
     CONNECTION_LOSS,
-    NO_WATCHER,
     SESSION_EXPIRED,
     NotConnected,
+    RequestFailed,
     error_code,
 )
+from zkshell.watch_book import WatchBook
 
 # kazoo logs warnings on every reconnect; a shell must never show them.
 _kazoo_log = logging.getLogger("kazoo")
 _kazoo_log.addHandler(logging.NullHandler())
 _kazoo_log.propagate = False
-
-DEFAULT_SERVER = "localhost:2181"
-DEFAULT_TIMEOUT_MS = 30000
 
 # zkCli prints ZooKeeper.States names in its prompt.
 _STATE_NAMES = {
@@ -63,100 +62,8 @@ class SessionEvent:
 EventSink = Callable[[SessionEvent], None]
 
 
-class RequestFailed(Exception):
-    """The server (or the connection) answered a request with a ZooKeeper error code."""
-
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-_ALL_KINDS = ("child", "data", "exist", "persistent", "recursive")
-_REMOVED_EVENTS = {"child": "ChildWatchRemoved", "data": "DataWatchRemoved",
-                   "exist": "DataWatchRemoved", "persistent": "PersistentWatchRemoved",
-                   "recursive": "PersistentWatchRemoved"}
-
-
 def _ignore_event(event: object) -> None:
     """The watcher object kazoo needs in order to set a watch; events arrive via the hook."""
-
-
-class WatchBook:
-    """The one-time and persistent watches this session holds, kept to re-register them.
-
-    kazoo drops all watches on a disconnect; ZooKeeper's own clients re-send them
-    (SetWatches) when the session reconnects, and so do we, so no event is lost.
-    """
-
-    def __init__(self) -> None:
-        self.data: set[str] = set()
-        self.exist: set[str] = set()
-        self.child: set[str] = set()
-        self.persistent: set[str] = set()
-        self.recursive: set[str] = set()
-        self._lock = threading.Lock()
-
-    def add(self, kind: str, path: str) -> None:
-        with self._lock:
-            getattr(self, kind).add(path)
-
-    def fired(self, event_type: str, path: str) -> None:
-        with self._lock:
-            if event_type in ("NodeCreated", "NodeDataChanged", "DataWatchRemoved"):
-                self.data.discard(path)
-                self.exist.discard(path)
-            elif event_type == "NodeDeleted":
-                self.data.discard(path)
-                self.exist.discard(path)
-                self.child.discard(path)
-            elif event_type in ("NodeChildrenChanged", "ChildWatchRemoved"):
-                self.child.discard(path)
-            elif event_type == "PersistentWatchRemoved":
-                self.persistent.discard(path)
-                self.recursive.discard(path)
-
-    def deregister(self, path: str, watcher_type: str, local: bool, rc: int) -> list[str]:
-        """The client's half of removewatches, once the server has answered with `rc`.
-
-        ZooKeeper's Java client (ZKWatchManager.removeWatcher) decides the outcome itself,
-        and zkCli shows that: the path must hold a watch the type covers (`c` and `d` count
-        persistent watches too), but `c` only removes child watches and `d` only data and
-        exist watches, so either one on a persistent watch ends in NoWatcher although the
-        server removed its watch.  A server error wins unless `local` (-l) is set.  Returns
-        the `...WatchRemoved` event types to deliver; raises RequestFailed.
-        """
-        checked = {"c": ("child", "persistent", "recursive"),
-                   "d": ("data", "exist", "persistent", "recursive")}.get(
-                       watcher_type, _ALL_KINDS)
-        removed_from = {"c": ("child",), "d": ("data", "exist")}.get(watcher_type, _ALL_KINDS)
-        with self._lock:
-            if not any(path in getattr(self, kind) for kind in checked):
-                raise RequestFailed(NO_WATCHER)
-            events: list[str] = []
-            for kind in removed_from:
-                if rc != 0 and not local:
-                    raise RequestFailed(rc)
-                paths = getattr(self, kind)
-                if path in paths:
-                    paths.discard(path)
-                    if _REMOVED_EVENTS[kind] not in events:
-                        events.append(_REMOVED_EVENTS[kind])
-        if not events:
-            raise RequestFailed(NO_WATCHER)
-        return events
-
-    def snapshot(self) -> dict[str, tuple[str, ...]]:
-        with self._lock:
-            return {kind: tuple(sorted(getattr(self, kind)))
-                    for kind in ("data", "exist", "child", "persistent", "recursive")}
-
-    def count(self) -> int:
-        return sum(len(paths) for paths in self.snapshot().values())
-
-    def clear(self) -> None:
-        with self._lock:
-            for kind in ("data", "exist", "child", "persistent", "recursive"):
-                getattr(self, kind).clear()
 
 
 class Session:
@@ -209,34 +116,23 @@ class Session:
             logger=_kazoo_log,
         )
         zkprotocol.install_event_hook(client, self._on_server_event)
-        original_callback = client._session_callback
-
-        def session_callback(state: KeeperState) -> None:
-            previous = client._state
-            if state in _CONNECTED:
-                self._connections += 1
-            original_callback(state)
-            self._on_state_change(client, previous, state)
-
-        client._session_callback = session_callback
-        connection = client._connection
-        original_loop = connection._connect_loop
-
-        def connect_loop(*args, **kwargs):
-            # One pass over the server list.  It failed when it never got connected: the
-            # servers refused, timed out or did not resolve (kazoo then raises before any
-            # attempt).  A pass that ends because a live connection dropped is no failure.
-            connections_before = self._connections
-            try:
-                return original_loop(*args, **kwargs)
-            finally:
-                with self._changed:
-                    if self._connections == connections_before:
-                        self._failed_attempts += 1
-                    self._changed.notify_all()
-
-        connection._connect_loop = connect_loop
+        kazoo_private.follow_state_changes(
+            client, lambda previous, state: self._on_state_change(client, previous, state))
+        kazoo_private.around_connect_passes(client, self._connect_pass)
         return client
+
+    def _connect_pass(self, run_pass: Callable[[], object]) -> object:
+        """One pass over the server list.  It failed when it never got connected: the servers
+        refused, timed out or did not resolve (kazoo then raises before any attempt).  A pass
+        that ends because a live connection dropped is no failure."""
+        connections_before = self._connections
+        try:
+            return run_pass()
+        finally:
+            with self._changed:
+                if self._connections == connections_before:
+                    self._failed_attempts += 1
+                self._changed.notify_all()
 
     def close(self) -> None:
         """Close the session gracefully: the server removes its ephemerals at once."""
@@ -245,7 +141,7 @@ class Session:
         was_alive = self.alive
         client, self.client = self.client, None
         self._closing = True
-        _stop_client(client)
+        kazoo_private.stop_client(client)
         self.watches.clear()
         if was_alive:
             self._emit("Closed", "None", None)
@@ -262,7 +158,7 @@ class Session:
             return
         self._closing = True  # a killed process prints nothing more
         cut_connection()
-        _stop_client(client)
+        kazoo_private.stop_client(client)
 
     # ---- state -------------------------------------------------------------------------
     @property
@@ -272,7 +168,7 @@ class Session:
         if self.client is None or self._ended:
             return "CLOSED"
         state = self.client.client_state
-        if state == KeeperState.CLOSED and not self.client._stopped.is_set():
+        if state == KeeperState.CLOSED and not kazoo_private.is_stopped(self.client):
             return "CONNECTING"  # started, before kazoo's first connection attempt
         return _STATE_NAMES.get(state, "NOT_CONNECTED")
 
@@ -284,8 +180,7 @@ class Session:
     def session_id(self) -> int | None:
         if self.client is None or not self.alive:
             return None
-        # Not kazoo's client_id, which is None while reconnecting: the session lives on.
-        return self.client._session_id or None
+        return kazoo_private.session_id(self.client)
 
     @property
     def chroot(self) -> str:
@@ -326,6 +221,8 @@ class Session:
 
     def _on_state_change(self, client: KazooClient, previous: KeeperState,
                          state: KeeperState) -> None:
+        if state in _CONNECTED:
+            self._connections += 1  # this connection pass did not fail
         with self._changed:
             self._changed.notify_all()
         if client is not self.client or self._closing or self._ended or previous == state:
@@ -352,7 +249,7 @@ class Session:
         self.watches.clear()
         self._emit(event_state, "None", None)
         # On kazoo's own thread, which stop() joins: the stopper thread is not waited for.
-        _stop_client(client, wait=0)
+        kazoo_private.stop_client(client, wait=0)
 
     @property
     def expired(self) -> bool:
@@ -388,13 +285,13 @@ class Session:
             raise RequestFailed(self._failure_code())
         if submit is None:
             result = client.handler.async_result()
-            client._call(request, result)
+            kazoo_private.send(client, request, result)
         else:
             result = submit()
         try:
             return result.get(timeout=timeout)
         except client.handler.timeout_exception:
-            self._unqueue(client, result)
+            kazoo_private.withdraw(client, result)
             raise RequestFailed(CONNECTION_LOSS) from None
         except Exception as exc:  # kazoo reports ZooKeeper errors as exceptions with a code
             code = error_code(exc)
@@ -425,37 +322,6 @@ class Session:
                 self._changed.wait(remaining)
         return True
 
-    @staticmethod
-    def _unqueue(client: KazooClient, result: object) -> None:
-        """Withdraw a request that was never sent, so it cannot run after we gave up."""
-        for entry in list(client._queue):
-            if entry[1] is result:
-                try:
-                    client._queue.remove(entry)
-                except ValueError:
-                    pass
-
     @property
     def watcher(self) -> Callable:
         return _ignore_event
-
-
-# How long closing a session may take.  kazoo's stop() waits for its connection thread,
-# which may sit in a read that a server that does not answer never ends (30 s and more);
-# a person typing quit must not wait for that.  The thread is a daemon: it dies with us.
-CLOSE_WAIT_S = 3.0
-
-
-def _stop_client(client: KazooClient, wait: float | None = CLOSE_WAIT_S) -> None:
-    """Stop and release a kazoo client, giving up after `wait` seconds; safe when another
-    thread is stopping it too."""
-    def stop() -> None:
-        client.stop()
-        try:
-            client.close()
-        except Exception:  # kazoo refuses to close while its other stop() is still running
-            pass
-
-    stopper = threading.Thread(target=stop, daemon=True, name="zksh-close")
-    stopper.start()
-    stopper.join(wait)

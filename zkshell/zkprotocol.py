@@ -1,11 +1,11 @@
 """ZooKeeper 3.5/3.6+ requests kazoo 2.11 does not speak, sent on a KazooClient's own connection.
 
 Each request is a record in kazoo's style (a namedtuple with `type`, `serialize()` and a
-`deserialize(buffer, offset)` classmethod), so `client._call(request, async_result)` queues it
-like any of kazoo's own: it gets the next xid, errors in the reply header become kazoo's
-exceptions (NOWATCHER, -121, is `kazoo.exceptions.NoWatcherError`), and the reply is read on
-the connection thread.  The `*_async` functions add what kazoo's own methods add: the chroot on
-the way out and off again on the way back.
+`deserialize(buffer, offset)` classmethod), so `kazoo_private.send(client, request, result)`
+queues it like any of kazoo's own: it gets the next xid, errors in the reply header become
+kazoo's exceptions (NOWATCHER, -121, is `kazoo.exceptions.NoWatcherError`), and the reply is
+read on the connection thread.  The `*_async` functions add what kazoo's own methods add: the
+chroot on the way out and off again on the way back.
 
 `install_event_hook` is the other half: kazoo only hands a notification to the one-shot
 watchers it registered itself, so persistent and recursive watch events never reach a caller.
@@ -24,6 +24,7 @@ from kazoo.protocol.serialization import Watch, int_struct, read_string, stat_st
 from kazoo.protocol.states import ZnodeStat
 from kazoo.security import ACL
 
+from zkshell import kazoo_private
 from zkshell.paths import validate_path
 
 # typing costs a one-shot command milliseconds at start-up; annotations are never evaluated.
@@ -64,7 +65,6 @@ KEEPER_STATE_NAMES: dict[int, str] = {
 }
 
 _long_struct = struct.Struct("!q")
-_KAZOO_EVENT_TYPES = (1, 2, 3, 4)
 
 EventHook = Callable[[int, int, str], object]
 
@@ -200,7 +200,7 @@ def _write_acls(acls: Iterable[ACL]) -> bytearray:
 
 def _read_path_and_stat(buffer: bytes, offset: int) -> tuple[str, ZnodeStat]:
     path, offset = read_string(buffer, offset)
-    return path, ZnodeStat._make(stat_struct.unpack_from(buffer, offset))
+    return path, ZnodeStat(*stat_struct.unpack_from(buffer, offset))
 
 
 class CreateContainer(namedtuple("CreateContainer", "path data acl flags")):
@@ -263,7 +263,7 @@ def _target(client: KazooClient, path: str) -> str:
 
 def _send(client: KazooClient, request: Any) -> IAsyncResult:
     result = client.handler.async_result()
-    client._call(request, result)
+    kazoo_private.send(client, request, result)
     return result
 
 
@@ -307,14 +307,11 @@ def remove_watches_async(client: KazooClient, path: str, watcher_type: int) -> I
     persistent ones); the result raises NoWatcherError when there was none."""
     _check_watcher_type(watcher_type)
     target = _target(client, path)
-    # The server sends no event for a removed watch, so kazoo would keep the callbacks of
-    # its own watches on `path` forever and fire them at the next watch someone else sets
-    # there.  Forget them before the request goes out: once the reply is read it is too
-    # late to do it without racing the caller's next command.
-    if watcher_type in (WATCHER_DATA, WATCHER_ANY):
-        client._data_watchers.pop(target, None)
-    if watcher_type in (WATCHER_CHILDREN, WATCHER_ANY):
-        client._child_watchers.pop(target, None)
+    # Forget kazoo's own callbacks before the request goes out: once the reply is read it is
+    # too late to do it without racing the caller's next command.
+    kazoo_private.forget_watchers(client, target,
+                                  data=watcher_type in (WATCHER_DATA, WATCHER_ANY),
+                                  child=watcher_type in (WATCHER_CHILDREN, WATCHER_ANY))
     return _send(client, RemoveWatches(target, watcher_type))
 
 
@@ -361,39 +358,16 @@ def install_event_hook(client: KazooClient, on_event: EventHook) -> Callable[[],
     event before the reply of the request that caused it.  For the same reason it must not
     block, nor wait for a kazoo reply (that reply could only be read after it returns).
     """
-    # kazoo makes `client._connection` once, in KazooClient.__init__, and reuses it across
-    # stop()/start() and reconnects, so wrapping it once covers the client's whole life.
-    connection = client._connection
-    hooks: list[EventHook] | None = connection.__dict__.get("_zkprotocol_hooks")
-    if hooks is None:
-        hooks = []
-        original = connection._read_watch_event
+    def relay(buffer: bytes, offset: int) -> None:
+        try:
+            watch, _ = Watch.deserialize(buffer, offset)
+            path = unchrooted(client, watch.path) if watch.path else watch.path
+        except Exception:
+            log.debug("undecodable watch event", exc_info=True)
+            return
+        try:
+            on_event(watch.type, watch.state, path)
+        except Exception:  # said here, where the log names the hook, and kazoo carries on
+            log.debug("watch event hook %r failed", on_event, exc_info=True)
 
-        def read_watch_event(buffer: bytes, offset: int) -> Any:
-            try:
-                watch, _ = Watch.deserialize(buffer, offset)
-                path = unchrooted(client, watch.path) if watch.path else watch.path
-            except Exception:
-                log.debug("undecodable watch event", exc_info=True)
-            else:
-                for hook in list(hooks):
-                    try:
-                        hook(watch.type, watch.state, path)
-                    except Exception:
-                        # An exception here would end kazoo's connection loop.
-                        log.debug("watch event hook %r failed", hook, exc_info=True)
-            # kazoo only handles types 1-4; for any other it logs a warning through the
-            # deprecated Logger.warn and does nothing else, so there is nothing to keep.
-            if int_struct.unpack_from(buffer, offset)[0] in _KAZOO_EVENT_TYPES:
-                return original(buffer, offset)
-            return None
-
-        connection._zkprotocol_hooks = hooks
-        connection._read_watch_event = read_watch_event
-    hooks.append(on_event)
-
-    def uninstall() -> None:
-        if on_event in hooks:
-            hooks.remove(on_event)
-
-    return uninstall
+    return kazoo_private.read_watch_events(client, relay)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
+from zkshell import kazoo_private
 from zkshell.session import Session
 
 FETCH_TIMEOUT_S = 1.0   # a busy or dying server: give up on this fetch, try again later
@@ -125,7 +126,7 @@ class ZnodeCache:
         try:
             return client, tuple(result.get(timeout=self.fetch_timeout))
         except client.handler.timeout_exception:
-            Session._unqueue(client, result)  # not sent yet: never send it
+            kazoo_private.withdraw(client, result)  # not sent yet: never send it
             return None
         except Exception as exc:  # NoNode, a connection lost
             if type(exc).__name__ == "NoNodeError":

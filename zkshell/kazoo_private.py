@@ -1,0 +1,210 @@
+"""Every use zksh makes of kazoo's private parts, in one place, each saying why it is needed.
+
+zkCli does things kazoo's public API cannot: send requests kazoo does not know (addWatch,
+whoAmI, ...), see persistent watch events, tell an expired session from a failed login, fail
+a waiting request as soon as a connection attempt fails, and name the session while it
+reconnects.  The functions here reach into kazoo for exactly that, and nothing else in zksh
+touches an attribute of kazoo's that starts with an underscore.
+
+Checked against kazoo 2.10.0 and 2.11.0, the versions pyproject.toml allows (>=2.10,<2.12):
+every name in RELIED_ON exists in both, with the same meaning and the same parameters
+(KazooClient in kazoo/client.py, ConnectionHandler in kazoo/protocol/connection.py).  Before
+allowing another kazoo, read those two files for each name; tests/test_kazoo_private.py fails
+when the installed kazoo lacks one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from kazoo.client import KazooClient
+from kazoo.protocol.serialization import int_struct
+from kazoo.protocol.states import KeeperState
+
+log = logging.getLogger(__name__)
+
+# What this module relies on, by owner: a method's parameters (after self), or None for data.
+RELIED_ON: dict[str, dict[str, tuple[str, ...] | None]] = {
+    "KazooClient": {
+        "_call": ("request", "async_object"),
+        "_session_callback": ("state",),
+        "_connection": None,      # the ConnectionHandler, made once in __init__
+        "_queue": None,           # a deque of (request, async_object) not sent yet
+        "_state": None,           # the KeeperState the connection last reported
+        "_session_id": None,      # None until the first connection
+        "_stopped": None,         # an event: set before start() and after stop()
+        "_data_watchers": None,   # server path -> kazoo's one-shot data watch callbacks
+        "_child_watchers": None,  # server path -> kazoo's one-shot child watch callbacks
+    },
+    "ConnectionHandler": {
+        "_connect_loop": ("retry",),
+        "_read_watch_event": ("buffer", "offset"),
+    },
+}
+
+# The watch event types kazoo's reader handles; any other it only logs, through the
+# deprecated Logger.warn.
+_KAZOO_EVENT_TYPES = (1, 2, 3, 4)
+
+StateHook = Callable[[KeeperState, KeeperState], None]
+ConnectPass = Callable[[], object]
+WatchReader = Callable[[bytes, int], None]
+
+
+# ---- requests -------------------------------------------------------------------------------
+def send(client: KazooClient, request: object, result: object) -> None:
+    """Queue `request` on the client's connection; its answer or error goes into `result`.
+
+    kazoo's public methods only send the requests kazoo knows.  Its `_call` takes any record
+    with `type`, `serialize()` and a `deserialize(buffer, offset)` classmethod, gives it the
+    next xid, turns an error in the reply header into kazoo's exception, and reads the reply
+    on the connection thread, in order with everything else.
+    """
+    client._call(request, result)
+
+
+def withdraw(client: KazooClient, result: object) -> None:
+    """Take back a request that was never sent, so it cannot run after its caller gave up.
+
+    kazoo has no way to cancel a request; one that waits in its queue while the connection is
+    down would otherwise be sent, and act, once the connection is back.  A request already
+    sent is left alone: nobody waits for its answer any more.
+    """
+    queue = client._queue
+    for entry in list(queue):
+        if entry[1] is result:
+            try:
+                queue.remove(entry)
+            except ValueError:  # the connection thread took it meanwhile
+                pass
+
+
+def forget_watchers(client: KazooClient, server_path: str, data: bool, child: bool) -> None:
+    """Drop the callbacks of kazoo's own one-shot watches on `server_path`.
+
+    The server sends no event for a watch that removeWatches removed, so kazoo would keep the
+    callbacks forever and fire them at the next watch someone else sets on that path.
+    """
+    if data:
+        client._data_watchers.pop(server_path, None)
+    if child:
+        client._child_watchers.pop(server_path, None)
+
+
+# ---- state ----------------------------------------------------------------------------------
+def session_id(client: KazooClient) -> int | None:
+    """The id of the client's session, or None before its first connection.
+
+    kazoo's public client_id is None while the connection is down, but the session lives on
+    until the server expires it, and zkCli goes on naming it.
+    """
+    return client._session_id or None
+
+
+def is_stopped(client: KazooClient) -> bool:
+    """Whether the client is stopped: never started, or stop() was called.
+
+    kazoo's client_state is CLOSED both then and in the moment after start_async() before its
+    connection thread reports CONNECTING; only this tells the two apart.
+    """
+    return client._stopped.is_set()
+
+
+# ---- hooks ----------------------------------------------------------------------------------
+def follow_state_changes(client: KazooClient, hook: StateHook) -> None:
+    """Call `hook(previous, state)` each time the connection reports a KeeperState (repeats
+    included), on kazoo's connection thread, once kazoo has handled it.
+
+    kazoo's public listeners only get its coarse KazooState, in which a read-only connection
+    is CONNECTED like any other, and an expired session, a refused login and a stopped client
+    are all LOST; zkCli shows each of them differently.
+    """
+    original = client._session_callback
+
+    def session_callback(state: KeeperState) -> None:
+        previous = client._state
+        original(state)
+        hook(previous, state)
+
+    client._session_callback = session_callback
+
+
+def around_connect_passes(client: KazooClient,
+                          around: Callable[[ConnectPass], object]) -> None:
+    """Run each pass kazoo's connection thread makes over the server list as
+    `around(run_pass)`, which must call `run_pass()` and return what it returns (or raise).
+
+    A pass is kazoo's unit of retry: it returns or raises only when it is over, because a
+    connection it made dropped or because every server failed.  Nothing public says which, or
+    when, and zkCli fails a request waiting for a connection as soon as an attempt fails.
+    """
+    # kazoo makes `client._connection` once, in KazooClient.__init__, and reuses it across
+    # stop()/start() and reconnects, so wrapping it once covers the client's whole life.
+    connection = client._connection
+    original = connection._connect_loop
+
+    def connect_loop(*args: object, **kwargs: object) -> object:
+        return around(lambda: original(*args, **kwargs))
+
+    connection._connect_loop = connect_loop
+
+
+def read_watch_events(client: KazooClient, reader: WatchReader) -> Callable[[], None]:
+    """Call `reader(buffer, offset)` with every watch notification the client's connection
+    receives (a WatcherEvent record at `offset`), before kazoo reads it; returns a function
+    that stops it.
+
+    kazoo hands a notification only to the one-shot watchers it registered itself, so
+    persistent and recursive watch events would never reach anyone.  The reader runs on
+    kazoo's connection thread, in the order the server sent things: it must not block.
+    """
+    connection = client._connection
+    readers: list[WatchReader] | None = connection.__dict__.get("_zksh_watch_readers")
+    if readers is None:
+        readers = []
+        original = connection._read_watch_event
+
+        def read_watch_event(buffer: bytes, offset: int) -> object:
+            for each in list(readers):
+                try:
+                    each(buffer, offset)
+                except Exception:
+                    # An exception here would end kazoo's connection loop.
+                    log.debug("watch event reader %r failed", each, exc_info=True)
+            if int_struct.unpack_from(buffer, offset)[0] in _KAZOO_EVENT_TYPES:
+                return original(buffer, offset)
+            return None
+
+        connection._zksh_watch_readers = readers
+        connection._read_watch_event = read_watch_event
+    readers.append(reader)
+
+    def stop() -> None:
+        if reader in readers:
+            readers.remove(reader)
+
+    return stop
+
+
+# ---- stopping -------------------------------------------------------------------------------
+# How long closing a session may take.  kazoo's stop() waits for its connection thread,
+# which may sit in a read that a server that does not answer never ends (30 s and more);
+# a person typing quit must not wait for that.  The thread is a daemon: it dies with us.
+CLOSE_WAIT_S = 3.0
+
+
+def stop_client(client: KazooClient, wait: float | None = CLOSE_WAIT_S) -> None:
+    """Stop and release a kazoo client, giving up after `wait` seconds; safe when another
+    thread is stopping it too."""
+    def stop() -> None:
+        client.stop()
+        try:
+            client.close()
+        except Exception:  # kazoo refuses to close while its other stop() is still running
+            pass
+
+    stopper = threading.Thread(target=stop, daemon=True, name="zksh-close")
+    stopper.start()
+    stopper.join(wait)
