@@ -9,16 +9,12 @@ Everything is read from the one command table: its flags and its usage lines.
 
 from __future__ import annotations
 
-import re
 from typing import NamedTuple, Union
 
 from zkshell.commands import COMMANDS
 from zkshell.commands.base import Command
 from zkshell.options import Flag
-
-_SPACE = " \t\n\x0b\f\r"
-# zkCli's token pattern (zkshell.tokenizer), with the position of each word kept.
-_WORD = re.compile(rf"[{_SPACE}]*([^\"'{_SPACE}][^{_SPACE}]*|\"[^\"]*\"?|'[^']*'?)")
+from zkshell.tokenizer import JAVA_SPACE, spans
 
 # Values a flag takes, where the usage line lists them (addWatch's `-m mode`).
 FLAG_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
@@ -74,7 +70,9 @@ Suggestion = Union[CommandName, FlagName, FlagValue, ZnodePath, Choice, HistoryN
 
 
 def words(line: str) -> list[Word]:
-    return [Word(m.start(1), m.end(1), m.group(1)) for m in _WORD.finditer(line)]
+    """The words of a line being typed, as zkCli's tokenizer finds them."""
+    # zkCli's one word for a line of blanks is no word to complete or highlight.
+    return [Word(*span) for span in spans(line, typing=True) if span[2].strip(JAVA_SPACE)]
 
 
 def takes_path(command: Command) -> bool:
@@ -166,7 +164,7 @@ def classify(line: str) -> list[Classified]:
 def suggest(text: str) -> tuple[Suggestion, ...]:
     """What may be typed at the end of `text` (the text before the cursor)."""
     found = words(text)
-    at_new_word = not found or text[-1] in _SPACE
+    at_new_word = not found or text[-1] in JAVA_SPACE
     current = "" if at_new_word else found[-1].text
     before = found if at_new_word else found[:-1]
     if not before:
