@@ -4,7 +4,7 @@ that needs no server and no terminal (pgcli's `suggest_type` idea).
 `words(line)` splits a line as zkCli's tokenizer does, keeping where each word is;
 `classify(line)` says what each word is (a command, a flag, a flag's value, a path, data);
 `suggest(text_before_cursor)` says what may be typed at the cursor, as small named tuples.
-Everything is read from the one command table: its flags and its usage lines.
+Everything is read from the one command table: each command's flags and arguments.
 """
 
 from __future__ import annotations
@@ -12,14 +12,9 @@ from __future__ import annotations
 from typing import NamedTuple, Union
 
 from zkshell.commands import COMMANDS
-from zkshell.commands.base import Command
+from zkshell.commands.base import Arg, Command, Kind
 from zkshell.options import Flag
 from zkshell.tokenizer import JAVA_SPACE, spans
-
-# Values a flag takes, where the usage line lists them (addWatch's `-m mode`).
-FLAG_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("addWatch", "m"): ("PERSISTENT", "PERSISTENT_RECURSIVE"),
-}
 
 
 class Word(NamedTuple):
@@ -76,26 +71,9 @@ def words(line: str) -> list[Word]:
 
 
 def takes_path(command: Command) -> bool:
-    """Whether the command's first argument is a znode path, as its usage line says.
-
-    `path` counts unless it is a flag's value: reconfig's `[-file path]` is a local file,
-    while in `[-R] path` the flag's bracket is closed before it.
-    """
-    tokens = command.usage_args.split()
-    for i, token in enumerate(tokens):
-        previous = tokens[i - 1] if i else ""
-        is_flag_value = previous.lstrip("[").startswith("-") and not previous.endswith("]")
-        if token.strip("[]") == "path" and not is_flag_value:
-            return True
-    return False
-
-
-def argument_choices(command: Command) -> tuple[str, ...]:
-    """`printwatches on|off`: an argument spelled as alternatives in the usage line."""
-    first = command.usage_args.split()[:1]
-    if first and "|" in first[0] and not first[0].lstrip("[").startswith("-"):
-        return tuple(first[0].strip("[]").split("|"))
-    return ()
+    """Whether the command's first argument is a znode path."""
+    first = command.arg(0)
+    return first is not None and first.kind == Kind.PATH
 
 
 class _Walker:
@@ -121,8 +99,9 @@ class _Walker:
             return "flag"
         if text.startswith("-") and len(text) > 1 and not self.only_args:
             return self._flag(text, command)
-        index, self.positional = self.positional, self.positional + 1
-        return "path" if index == 0 and takes_path(command) else "argument"
+        arg = command.arg(self.positional)
+        self.positional += 1
+        return "path" if arg is not None and arg.kind == Kind.PATH else "argument"
 
     def _flag(self, text: str, command: Command) -> str:
         spec = command.options
@@ -161,6 +140,19 @@ def classify(line: str) -> list[Classified]:
     return result
 
 
+def _for_argument(arg: Arg | None, prefix: str) -> list[Suggestion]:
+    """What completes a positional argument of this kind (None: beyond the declared ones)."""
+    if arg is None:
+        return []
+    if arg.kind == Kind.PATH:
+        return [ZnodePath(prefix)]
+    if arg.kind == Kind.CHOICE:
+        return [Choice(arg.choices, prefix)]
+    if arg.kind == Kind.HISTORY:
+        return [HistoryNumber(prefix)]
+    return []
+
+
 def suggest(text: str) -> tuple[Suggestion, ...]:
     """What may be typed at the end of `text` (the text before the cursor)."""
     found = words(text)
@@ -177,17 +169,11 @@ def suggest(text: str) -> tuple[Suggestion, ...]:
         walker.kind_of(word.text)
     given = frozenset(walker.given)
     if walker.pending is not None:
-        choices = FLAG_VALUES.get((command.name, walker.pending.name), ())
+        choices = walker.pending.choices
         return (FlagValue(choices, current),) if choices else ()
     if current.startswith("-") and not walker.only_args:
         return (FlagName(command, current, given),)
-    suggestions: list[Suggestion] = []
-    if walker.positional == 0 and takes_path(command):
-        suggestions.append(ZnodePath(current))
-    elif walker.positional == 0 and argument_choices(command):
-        suggestions.append(Choice(argument_choices(command), current))
-    elif walker.positional == 0 and command.name == "redo":
-        suggestions.append(HistoryNumber(current))
+    suggestions = _for_argument(command.arg(walker.positional), current)
     # At an empty word before any argument with nothing else to offer (`config `): flags.
     if (not suggestions and current == "" and walker.positional == 0
             and command.options.flags and not walker.only_args):
