@@ -14,9 +14,12 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
+from zkshell.commands import COMMANDS, Command
+from zkshell.commands.base import Arg, Kind
 from zkshell.completion import ZkCompleter
 from zkshell.config import Settings
 from zkshell.history import MemoryHistory
+from zkshell.options import Flag, OptionSpec
 from zkshell.repl import build_prompt_session
 from zkshell.server import free_port
 from zkshell.session import Session
@@ -28,6 +31,7 @@ from zkshell.suggest import (
     FlagValue,
     HistoryNumber,
     ZnodePath,
+    classify,
     suggest,
     takes_path,
 )
@@ -90,12 +94,25 @@ def test_suggestions_carry_the_prefix_and_what_was_given():
     assert isinstance(flags, FlagName) and flags.given == {"e"}
 
 
-def test_which_commands_take_a_path_comes_from_their_usage_lines():
-    from zkshell.commands import COMMANDS
+def test_which_commands_take_a_path_comes_from_their_declarations():
     with_path = {name for name, command in COMMANDS.items() if takes_path(command)}
     assert {"ls", "get", "stat", "set", "create", "delete", "deleteall", "setAcl", "getAcl",
             "addWatch", "removewatches", "setquota", "delquota", "listquota", "sync",
             "getEphemerals", "getAllChildrenNumber"} == with_path
+
+
+def test_what_goes_at_each_position_is_the_declared_arguments_kind(monkeypatch):
+    """Not only the first: a command whose second argument is a path completes one there."""
+    monkeypatch.setitem(COMMANDS, "copy", Command(
+        "copy", "[-m mode] name target mode", OptionSpec((Flag("m", True, value_name="mode"),)),
+        args=(Arg("name"), Arg("target", Kind.PATH), Arg("mode", Kind.CHOICE,
+                                                           choices=("fast", "safe")))))
+    assert kinds("copy ") == ["FlagName"]  # a name: nothing to offer but the flags
+    assert suggest("copy x /t") == (ZnodePath("/t"),)
+    assert suggest("copy -m 1 x /t") == (ZnodePath("/t"),)
+    assert suggest("copy x /t f") == (Choice(("fast", "safe"), "f"),)
+    assert [kind for _word, kind in classify("copy -m /a x /t")] == [
+        "command", "flag", "value", "argument", "path"]
 
 
 # ---- which matches exist -------------------------------------------------------------------

@@ -1,4 +1,4 @@
-from zkshell.tokenizer import split_line
+from zkshell.tokenizer import spans, split_line
 
 
 def test_words_are_split_on_whitespace():
@@ -27,3 +27,15 @@ def test_blank_line_has_no_words():
 
 def test_a_line_of_spaces_is_one_word_of_a_space_as_in_zkcli():
     assert split_line("   ") == [" "]
+
+
+def test_spans_say_where_each_word_is_with_its_quotes():
+    assert list(spans('create  /m "a b"\tx')) == [
+        (0, 6, "create"), (8, 10, "/m"), (11, 16, '"a b"'), (17, 18, "x")]
+
+
+def test_a_line_being_typed_keeps_an_open_quote_as_the_last_word():
+    assert list(spans('set /x "abc d', typing=True)) == [
+        (0, 3, "set"), (4, 6, "/x"), (7, 13, '"abc d')]
+    assert [word for _, _, word in spans('set /x "abc d')] == ["set", "/x", "abc", "d"]
+    assert list(spans('set /x "abc" d', typing=True))[2:] == [(7, 12, '"abc"'), (13, 14, "d")]

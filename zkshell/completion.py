@@ -13,7 +13,6 @@ client deleted is taken back and one it created shows up.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
@@ -21,7 +20,6 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
 from zkshell.commands import COMMANDS
-from zkshell.commands.base import Command
 from zkshell.format import java_string_key
 from zkshell.paths import join
 from zkshell.suggest import (
@@ -153,17 +151,10 @@ def _command_names(prefix: str) -> list[Completion]:
 
 
 def _flags(suggestion: FlagName) -> list[Completion]:
-    command = suggestion.command
     return [Completion(f"-{flag.name}", -len(suggestion.prefix),
-                       display_meta=flag.description or _flag_value_name(command, flag.name))
-            for flag in command.options.flags
+                       display_meta=flag.description or flag.value_name)
+            for flag in suggestion.command.options.flags
             if flag.name not in suggestion.given and f"-{flag.name}".startswith(suggestion.prefix)]
-
-
-def _flag_value_name(command: Command, name: str) -> str:
-    """`version` for `-v` in `[-s] [-v version] path data`."""
-    match = re.search(rf"-{re.escape(name)} ([A-Za-z]+)", command.usage_args)
-    return match.group(1) if match else ""
 
 
 def _words(choices: Iterable[str], prefix: str) -> list[Completion]:

@@ -19,6 +19,8 @@ class Flag:
     name: str
     takes_value: bool = False
     description: str = ""
+    value_name: str = ""  # as the usage line names the value: `version` in `[-v version]`
+    choices: tuple[str, ...] = ()  # the values there are, where there are few
 
 
 @dataclass(frozen=True)

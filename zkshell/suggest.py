@@ -4,26 +4,17 @@ that needs no server and no terminal (pgcli's `suggest_type` idea).
 `words(line)` splits a line as zkCli's tokenizer does, keeping where each word is;
 `classify(line)` says what each word is (a command, a flag, a flag's value, a path, data);
 `suggest(text_before_cursor)` says what may be typed at the cursor, as small named tuples.
-Everything is read from the one command table: its flags and its usage lines.
+Everything is read from the one command table: each command's flags and arguments.
 """
 
 from __future__ import annotations
 
-import re
 from typing import NamedTuple, Union
 
 from zkshell.commands import COMMANDS
-from zkshell.commands.base import Command
+from zkshell.commands.base import Arg, Command, Kind
 from zkshell.options import Flag
-
-_SPACE = " \t\n\x0b\f\r"
-# zkCli's token pattern (zkshell.tokenizer), with the position of each word kept.
-_WORD = re.compile(rf"[{_SPACE}]*([^\"'{_SPACE}][^{_SPACE}]*|\"[^\"]*\"?|'[^']*'?)")
-
-# Values a flag takes, where the usage line lists them (addWatch's `-m mode`).
-FLAG_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("addWatch", "m"): ("PERSISTENT", "PERSISTENT_RECURSIVE"),
-}
+from zkshell.tokenizer import JAVA_SPACE, spans
 
 
 class Word(NamedTuple):
@@ -74,30 +65,15 @@ Suggestion = Union[CommandName, FlagName, FlagValue, ZnodePath, Choice, HistoryN
 
 
 def words(line: str) -> list[Word]:
-    return [Word(m.start(1), m.end(1), m.group(1)) for m in _WORD.finditer(line)]
+    """The words of a line being typed, as zkCli's tokenizer finds them."""
+    # zkCli's one word for a line of blanks is no word to complete or highlight.
+    return [Word(*span) for span in spans(line, typing=True) if span[2].strip(JAVA_SPACE)]
 
 
 def takes_path(command: Command) -> bool:
-    """Whether the command's first argument is a znode path, as its usage line says.
-
-    `path` counts unless it is a flag's value: reconfig's `[-file path]` is a local file,
-    while in `[-R] path` the flag's bracket is closed before it.
-    """
-    tokens = command.usage_args.split()
-    for i, token in enumerate(tokens):
-        previous = tokens[i - 1] if i else ""
-        is_flag_value = previous.lstrip("[").startswith("-") and not previous.endswith("]")
-        if token.strip("[]") == "path" and not is_flag_value:
-            return True
-    return False
-
-
-def argument_choices(command: Command) -> tuple[str, ...]:
-    """`printwatches on|off`: an argument spelled as alternatives in the usage line."""
-    first = command.usage_args.split()[:1]
-    if first and "|" in first[0] and not first[0].lstrip("[").startswith("-"):
-        return tuple(first[0].strip("[]").split("|"))
-    return ()
+    """Whether the command's first argument is a znode path."""
+    first = command.arg(0)
+    return first is not None and first.kind == Kind.PATH
 
 
 class _Walker:
@@ -123,8 +99,9 @@ class _Walker:
             return "flag"
         if text.startswith("-") and len(text) > 1 and not self.only_args:
             return self._flag(text, command)
-        index, self.positional = self.positional, self.positional + 1
-        return "path" if index == 0 and takes_path(command) else "argument"
+        arg = command.arg(self.positional)
+        self.positional += 1
+        return "path" if arg is not None and arg.kind == Kind.PATH else "argument"
 
     def _flag(self, text: str, command: Command) -> str:
         spec = command.options
@@ -163,10 +140,23 @@ def classify(line: str) -> list[Classified]:
     return result
 
 
+def _for_argument(arg: Arg | None, prefix: str) -> list[Suggestion]:
+    """What completes a positional argument of this kind (None: beyond the declared ones)."""
+    if arg is None:
+        return []
+    if arg.kind == Kind.PATH:
+        return [ZnodePath(prefix)]
+    if arg.kind == Kind.CHOICE:
+        return [Choice(arg.choices, prefix)]
+    if arg.kind == Kind.HISTORY:
+        return [HistoryNumber(prefix)]
+    return []
+
+
 def suggest(text: str) -> tuple[Suggestion, ...]:
     """What may be typed at the end of `text` (the text before the cursor)."""
     found = words(text)
-    at_new_word = not found or text[-1] in _SPACE
+    at_new_word = not found or text[-1] in JAVA_SPACE
     current = "" if at_new_word else found[-1].text
     before = found if at_new_word else found[:-1]
     if not before:
@@ -179,17 +169,11 @@ def suggest(text: str) -> tuple[Suggestion, ...]:
         walker.kind_of(word.text)
     given = frozenset(walker.given)
     if walker.pending is not None:
-        choices = FLAG_VALUES.get((command.name, walker.pending.name), ())
+        choices = walker.pending.choices
         return (FlagValue(choices, current),) if choices else ()
     if current.startswith("-") and not walker.only_args:
         return (FlagName(command, current, given),)
-    suggestions: list[Suggestion] = []
-    if walker.positional == 0 and takes_path(command):
-        suggestions.append(ZnodePath(current))
-    elif walker.positional == 0 and argument_choices(command):
-        suggestions.append(Choice(argument_choices(command), current))
-    elif walker.positional == 0 and command.name == "redo":
-        suggestions.append(HistoryNumber(current))
+    suggestions = _for_argument(command.arg(walker.positional), current)
     # At an empty word before any argument with nothing else to offer (`config `): flags.
     if (not suggestions and current == "" and walker.positional == 0
             and command.options.flags and not walker.only_args):

@@ -6,7 +6,7 @@ from kazoo.protocol.serialization import GetACL, SetACL
 from kazoo.security import ACL, Id
 
 from zkshell import format as fmt
-from zkshell.commands.base import Context, command
+from zkshell.commands.base import ONE_PATH, Arg, Context, Kind, command
 from zkshell.commands.tree import walk_subtree
 from zkshell.errors import CliError, keeper_message
 from zkshell.options import Flag, OptionSpec
@@ -33,9 +33,9 @@ def parse_acl(ctx: Context, text: str) -> list[ACL]:
     return acls
 
 
-@command("getAcl", "[-s] path", OptionSpec((Flag("s"),)))
+@command("getAcl", "[-s] path", OptionSpec((Flag("s"),)), args=ONE_PATH)
 def get_acl(ctx: Context, words: list[str]) -> None:
-    parsed = ctx.parse(words, min_args=2)
+    parsed = ctx.parse(words)
     path = parsed.args[1]
     acls, stat = ctx.call(GetACL(ctx.server_path(path)), path)
     ctx.out(fmt.acl_lines(acls))
@@ -44,9 +44,10 @@ def get_acl(ctx: Context, words: list[str]) -> None:
 
 
 @command("setAcl", "[-s] [-v version] [-R] path acl", OptionSpec((
-    Flag("s"), Flag("v", takes_value=True), Flag("R"))))
+    Flag("s"), Flag("v", takes_value=True, value_name="version"), Flag("R"))),
+    args=(Arg("path", Kind.PATH), Arg("acl", Kind.ACL)))
 def set_acl(ctx: Context, words: list[str]) -> None:
-    parsed = ctx.parse(words, min_args=3)
+    parsed = ctx.parse(words)
     path, acl_text = parsed.args[1], parsed.args[2]
     acls = parse_acl(ctx, acl_text)
     version = ctx.int_option(parsed, "v", -1)

@@ -6,7 +6,7 @@ from kazoo.protocol.serialization import GetData, Reconfig
 
 from zkshell import __version__, zkprotocol
 from zkshell import format as fmt
-from zkshell.commands.base import Context, command
+from zkshell.commands.base import Arg, Context, Kind, command
 from zkshell.errors import CliError
 from zkshell.options import Flag, OptionSpec
 from zkshell.session import RequestFailed
@@ -14,9 +14,11 @@ from zkshell.session import RequestFailed
 CONFIG_NODE = "/zookeeper/config"
 
 
-@command("addauth", "scheme auth")
+# `addauth scheme` alone is accepted, and sends no credentials: the server refuses them.
+@command("addauth", "scheme auth",
+         args=(Arg("scheme", Kind.TEXT), Arg("auth", Kind.TEXT, optional=True)))
 def addauth(ctx: Context, words: list[str]) -> None:
-    parsed = ctx.parse(words, min_args=2)
+    parsed = ctx.parse(words)
     scheme = parsed.args[1]
     credential = parsed.args[2] if len(parsed.args) > 2 else ""
     # zkCli does not wait for the answer either; a refused auth arrives as an AuthFailed event.
@@ -37,10 +39,9 @@ def close(ctx: Context, words: list[str]) -> None:
     ctx.session.close()
 
 
-@command("version", "")
+@command("version", "", refuse_extra=True)
 def version(ctx: Context, words: list[str]) -> None:
-    if len(ctx.parse(words).args) > 1:
-        raise ctx.usage_error()
+    ctx.parse(words)
     ctx.out(f"ZooKeeper CLI version: zksh {__version__} (zkCli 3.8 commands and output)\n")
 
 
@@ -77,9 +78,11 @@ def client_config(config_text: str) -> str:
 @command("reconfig", "[-s] [-v version] [[-file path] | [-members serverID=host:port1:port2;"
          "port3[,...]*]] | [-add serverId=host:port1:port2;port3[,...]]* "
          "[-remove serverId[,...]*]", OptionSpec((
-             Flag("s"), Flag("v", takes_value=True), Flag("file", takes_value=True),
-             Flag("members", takes_value=True), Flag("add", takes_value=True),
-             Flag("remove", takes_value=True))))
+             Flag("s"), Flag("v", takes_value=True, value_name="version"),
+             Flag("file", takes_value=True, value_name="path"),
+             Flag("members", takes_value=True, value_name="serverID"),
+             Flag("add", takes_value=True, value_name="serverId"),
+             Flag("remove", takes_value=True, value_name="serverId"))))
 def reconfig(ctx: Context, words: list[str]) -> None:
     parsed = ctx.parse(words)
     non_incremental = parsed.has("file") or parsed.has("members")

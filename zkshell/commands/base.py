@@ -1,6 +1,8 @@
-"""The command table: one entry per zkCli command, declared once with its usage and flags.
+"""The command table: one entry per zkCli command, declared once with its usage, its flags
+and its positional arguments (what kind each is, which are optional).
 
-The declaration drives parsing, `help` (zkCli's usage list), usage errors and completion.
+The declaration drives parsing (the argument count), `help` (zkCli's usage list), usage
+errors, completion and highlighting.
 Handlers get a `Context` and the command's words; they write zkCli's text to the context's
 `Output` and raise `CliError` for failures.  No handler prints to a terminal.
 """
@@ -22,30 +24,71 @@ Handler = Callable[["Context", list[str]], None]
 Rerun = Callable[[list[str], Output], None]
 
 
+class Kind:
+    """What a positional argument is, for completion and highlighting."""
+
+    PATH = "path"  # a znode path
+    DATA = "data"  # a znode's data
+    ACL = "acl"  # zkCli's `scheme:id:perms[,...]`
+    CHOICE = "choice"  # one of `Arg.choices`
+    HISTORY = "history"  # a command number in this session's history (`redo`)
+    TEXT = "text"  # anything else: an auth scheme, a connect string
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One positional argument, named as the usage line names it."""
+
+    name: str
+    kind: str = Kind.TEXT
+    optional: bool = False
+    choices: tuple[str, ...] = ()
+
+
+ONE_PATH = (Arg("path", Kind.PATH),)  # what most commands take
+
+
 @dataclass(frozen=True)
 class Command:
     name: str
-    usage_args: str
+    usage_args: str  # zkCli's text, byte for byte: tests check it against the declaration
     options: OptionSpec = field(default_factory=OptionSpec)
     handler: Handler | None = None
     # zkCli's own commands (history, redo, ...) run before the connection check.
     shell_level: bool = False
+    args: tuple[Arg, ...] = ()
+    # Words beyond `args` are a usage error: most zkCli commands ignore them, a few count
+    # exactly (`args.length != n`).
+    refuse_extra: bool = False
 
     @property
     def usage(self) -> str:
         return f"{self.name} {self.usage_args}"
+
+    def arg(self, index: int) -> Arg | None:
+        """The declared positional argument at `index` (0: the first after the name)."""
+        return self.args[index] if 0 <= index < len(self.args) else None
+
+    def check_count(self, args: list[str]) -> None:
+        """zkCli's usage error for too few words (or too many, where it counts exactly);
+        `args` are the parsed positionals with the command name first."""
+        given = len(args) - 1
+        required = sum(not arg.optional for arg in self.args)
+        if given < required or (self.refuse_extra and given > len(self.args)):
+            raise UsageError(self.usage)
 
 
 COMMANDS: dict[str, Command] = {}
 
 
 def command(name: str, usage_args: str, options: OptionSpec | None = None,
+            args: tuple[Arg, ...] = (), refuse_extra: bool = False,
             shell_level: bool = False) -> Callable[[Handler], Handler]:
-    """Register a handler under `name` in the one command table."""
+    """Register a handler under `name` in the one command table, with what it takes."""
 
     def register(handler: Handler) -> Handler:
         COMMANDS[name] = Command(name, usage_args, options or OptionSpec(), handler,
-                                 shell_level)
+                                 shell_level, args, refuse_extra)
         return handler
 
     return register
@@ -89,14 +132,15 @@ class Context:
         """zkCli's stat block of `stat`, kept as a stat block for the sinks."""
         self.output.out(fmt.stat_block(stat), STAT, stat)
 
-    def parse(self, words: list[str], min_args: int = 0) -> Parsed:
-        """Parse flags; fewer than `min_args` words left is a usage error (zkCli's check)."""
+    def parse(self, words: list[str], count: bool = True) -> Parsed:
+        """Parse flags, then check the number of arguments left against the declaration
+        (`count=False`: the handler checks later, with `self.command.check_count`)."""
         try:
             parsed = parse_options(self.command.options, words)
         except OptionError as exc:
             raise CliError(f"{exc}\n{self.command.usage}") from None
-        if len(parsed.args) < min_args:
-            raise UsageError(self.command.usage)
+        if count:
+            self.command.check_count(parsed.args)
         return parsed
 
     def usage_error(self) -> UsageError:

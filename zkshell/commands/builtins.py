@@ -6,7 +6,7 @@ then says `Not connected`, exactly as zkCli does).
 
 from __future__ import annotations
 
-from zkshell.commands.base import Context, command
+from zkshell.commands.base import Arg, Context, Kind, command
 from zkshell.connect_string import InvalidConnectString
 from zkshell.errors import CliError
 from zkshell.tokenizer import split_line
@@ -25,7 +25,9 @@ def _history(ctx: Context, words: list[str]) -> None:
         ctx.out(f"{i} - {state.history.get(i, 'null')}\n")  # one-shot keeps no history
 
 
-@command("printwatches", "on|off", shell_level=True)
+@command("printwatches", "on|off",
+         args=(Arg("on|off", Kind.CHOICE, optional=True, choices=("on", "off")),),
+         shell_level=True)
 def _printwatches(ctx: Context, words: list[str]) -> None:
     if len(words) == 1:
         ctx.out(f"printwatches is {'on' if ctx.state.print_watches else 'off'}\n")
@@ -33,7 +35,8 @@ def _printwatches(ctx: Context, words: list[str]) -> None:
         ctx.state.print_watches = words[1] == "on"
 
 
-@command("connect", "host:port", shell_level=True)
+@command("connect", "host:port", args=(Arg("host:port", Kind.TEXT, optional=True),),
+         shell_level=True)
 def _connect(ctx: Context, words: list[str]) -> None:
     try:
         ctx.session.connect(words[1] if len(words) >= 2 else None)
@@ -41,7 +44,7 @@ def _connect(ctx: Context, words: list[str]) -> None:
         raise CliError(str(exc)) from None
 
 
-@command("redo", "cmdno", shell_level=True)
+@command("redo", "cmdno", args=(Arg("cmdno", Kind.HISTORY, optional=True),), shell_level=True)
 def _redo(ctx: Context, words: list[str]) -> None:
     if len(words) < 2:
         return

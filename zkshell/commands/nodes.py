@@ -18,7 +18,7 @@ from kazoo.security import OPEN_ACL_UNSAFE
 from zkshell import format as fmt
 from zkshell import zkprotocol
 from zkshell.commands.acl import parse_acl
-from zkshell.commands.base import Context, command, java_long
+from zkshell.commands.base import ONE_PATH, Arg, Context, Kind, command, java_long
 from zkshell.commands.tree import walk_subtree
 from zkshell.errors import INVALID_ACL, CliError, ZooKeeperError, keeper_message
 from zkshell.options import Flag, OptionSpec
@@ -43,9 +43,11 @@ def _deprecated_watch(ctx: Context, words: list[str], parsed, old: str, new: str
 
 
 @command("create", "[-s] [-e] [-c] [-t ttl] path [data] [acl]", OptionSpec((
-    Flag("e"), Flag("s"), Flag("c"), Flag("t", takes_value=True))))
+    Flag("e"), Flag("s"), Flag("c"), Flag("t", takes_value=True, value_name="ttl"))),
+    args=(Arg("path", Kind.PATH), Arg("data", Kind.DATA, optional=True),
+          Arg("acl", Kind.ACL, optional=True)))
 def create(ctx: Context, words: list[str]) -> None:
-    parsed = ctx.parse(words, min_args=2)
+    parsed = ctx.parse(words)
     has_e, has_s, has_c, has_t = (parsed.has(f) for f in "esct")
     if has_c and (has_e or has_s):
         raise CliError("-c cannot be combined with -s or -e. "
@@ -100,14 +102,14 @@ def _create_flags(has_e: bool, has_s: bool, has_c: bool, has_t: bool) -> int:
 
 @command("ls", "[-s] [-w] [-R] path", OptionSpec((
     Flag("?", description="help"), Flag("s", description="stat"),
-    Flag("w", description="watch"), Flag("R", description="recurse"))))
+    Flag("w", description="watch"), Flag("R", description="recurse"))),
+    args=ONE_PATH)
 def ls(ctx: Context, words: list[str]) -> None:
-    parsed = ctx.parse(words)
+    parsed = ctx.parse(words, count=False)  # zkCli prints `-?`'s help before it counts
     if parsed.has("?"):
         ctx.out(_LS_HELP)
     parsed = _deprecated_watch(ctx, words, parsed, "ls path [watch]", "ls [-w] path")
-    if len(parsed.args) < 2:
-        raise ctx.usage_error()
+    ctx.command.check_count(parsed.args)
     path = parsed.args[1]
     watch = parsed.has("w")
     if parsed.has("R"):
@@ -130,9 +132,9 @@ def _ls_recursive(ctx: Context, root: str, watch: bool) -> None:
     walk_subtree(ctx, root, watch, lambda path: ctx.out(path + "\n"))
 
 
-@command("get", "[-s] [-w] path", OptionSpec((Flag("s"), Flag("w"))))
+@command("get", "[-s] [-w] path", OptionSpec((Flag("s"), Flag("w"))), args=ONE_PATH)
 def get(ctx: Context, words: list[str]) -> None:
-    parsed = ctx.parse(words, min_args=2)
+    parsed = ctx.parse(words)
     parsed = _deprecated_watch(ctx, words, parsed, "get path [watch]", "get [-s] [-w] path")
     path = parsed.args[1]
     watch = parsed.has("w")
@@ -145,9 +147,9 @@ def get(ctx: Context, words: list[str]) -> None:
         ctx.stat(stat)
 
 
-@command("stat", "[-w] path", OptionSpec((Flag("w"),)))
+@command("stat", "[-w] path", OptionSpec((Flag("w"),)), args=ONE_PATH)
 def stat(ctx: Context, words: list[str]) -> None:
-    parsed = ctx.parse(words, min_args=2)
+    parsed = ctx.parse(words)
     parsed = _deprecated_watch(ctx, words, parsed, "stat path [watch]", "stat [-w] path")
     path = parsed.args[1]
     watch = parsed.has("w")
@@ -161,9 +163,10 @@ def stat(ctx: Context, words: list[str]) -> None:
 
 
 @command("set", "[-s] [-v version] path data", OptionSpec((
-    Flag("s"), Flag("v", takes_value=True))))
+    Flag("s"), Flag("v", takes_value=True, value_name="version"))),
+    args=(Arg("path", Kind.PATH), Arg("data", Kind.DATA)))
 def set_(ctx: Context, words: list[str]) -> None:
-    parsed = ctx.parse(words, min_args=3)
+    parsed = ctx.parse(words)
     path, data = parsed.args[1], parsed.args[2].encode()
     version = ctx.int_option(parsed, "v", -1)
     result = ctx.call(SetData(ctx.server_path(path), data, version), path)
@@ -171,9 +174,10 @@ def set_(ctx: Context, words: list[str]) -> None:
         ctx.stat(result)
 
 
-@command("delete", "[-v version] path", OptionSpec((Flag("v", takes_value=True),)))
+@command("delete", "[-v version] path", OptionSpec((
+    Flag("v", takes_value=True, value_name="version"),)), args=ONE_PATH)
 def delete(ctx: Context, words: list[str]) -> None:
-    parsed = ctx.parse(words, min_args=2)
+    parsed = ctx.parse(words)
     if len(parsed.args) > 2:
         # zkCli warns about `delete path version` and then ignores the version.
         ctx.err("'delete path [version]' has been deprecated. "
@@ -187,9 +191,10 @@ def delete(ctx: Context, words: list[str]) -> None:
 
 
 @command("deleteall", "path [-b batch size]", OptionSpec((
-    Flag("b", takes_value=True, description="batch size"),)))
+    Flag("b", takes_value=True, value_name="batch size"),)),
+    args=ONE_PATH)
 def deleteall(ctx: Context, words: list[str]) -> None:
-    parsed = ctx.parse(words, min_args=2)
+    parsed = ctx.parse(words)
     batch = ctx.int_option(parsed, "b", 1000)
     path = parsed.args[1]
     ctx.server_path(path)
@@ -225,9 +230,9 @@ def _delete_in_batches(ctx: Context, tree: list[str], batch: int) -> bool:
     return True
 
 
-@command("sync", "path")
+@command("sync", "path", args=ONE_PATH)
 def sync(ctx: Context, words: list[str]) -> None:
-    parsed = ctx.parse(words, min_args=2)
+    parsed = ctx.parse(words)
     path = parsed.args[1]
     target = ctx.server_path(path)
     try:
@@ -239,9 +244,9 @@ def sync(ctx: Context, words: list[str]) -> None:
     ctx.out("Sync is OK\n")
 
 
-@command("getAllChildrenNumber", "path")
+@command("getAllChildrenNumber", "path", args=ONE_PATH)
 def get_all_children_number(ctx: Context, words: list[str]) -> None:
-    parsed = ctx.parse(words, min_args=2)
+    parsed = ctx.parse(words)
     path = parsed.args[1]
     ctx.server_path(path)
     count = ctx.call(None, path, lambda: zkprotocol.get_all_children_number_async(
@@ -249,7 +254,8 @@ def get_all_children_number(ctx: Context, words: list[str]) -> None:
     ctx.out(f"{count}\n")
 
 
-@command("getEphemerals", "path")
+# zkCli lists every ephemeral without a path, though its usage line says nothing of that.
+@command("getEphemerals", "path", args=(Arg("path", Kind.PATH, optional=True),))
 def get_ephemerals(ctx: Context, words: list[str]) -> None:
     parsed = ctx.parse(words)
     prefix = parsed.args[1] if len(parsed.args) > 1 else "/"

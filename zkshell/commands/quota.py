@@ -7,7 +7,7 @@ import re
 from kazoo.protocol.serialization import Create, Delete, Exists, GetChildren, GetData, SetData
 from kazoo.security import OPEN_ACL_UNSAFE
 
-from zkshell.commands.base import Context, command, java_int, java_long
+from zkshell.commands.base import ONE_PATH, Context, command, java_int, java_long
 from zkshell.commands.tree import walk_subtree
 from zkshell.errors import NO_NODE, NODE_EXISTS, CliError, zookeeper_error
 from zkshell.options import Flag, OptionSpec
@@ -82,10 +82,10 @@ def _create_if_missing(ctx: Context, path: str, data: bytes | None) -> None:
 
 
 @command("setquota", "-n|-b|-N|-B val path", OptionSpec(
-    tuple(Flag(name, True, text) for name, text in _QUOTA_FLAGS),
-    exclusive=True, group_required=True))
+    tuple(Flag(name, True, text, "val") for name, text in _QUOTA_FLAGS),
+    exclusive=True, group_required=True), args=ONE_PATH)
 def setquota(ctx: Context, words: list[str]) -> None:
-    parsed = ctx.parse(words, min_args=2)
+    parsed = ctx.parse(words)
     path = parsed.args[1]
     if path.startswith(QUOTA_ROOT):
         ctx.err(f"cannot set a quota under the path: {QUOTA_ROOT}\n")
@@ -200,9 +200,10 @@ def _warn_if_exceeded(ctx: Context, quota: StatsTrack, stats: StatsTrack) -> Non
 
 
 @command("delquota", "[-n|-b|-N|-B] path", OptionSpec(
-    tuple(Flag(name, False, text) for name, text in _QUOTA_FLAGS), exclusive=True))
+    tuple(Flag(name, False, text) for name, text in _QUOTA_FLAGS), exclusive=True),
+    args=ONE_PATH)
 def delquota(ctx: Context, words: list[str]) -> None:
-    parsed = ctx.parse(words, min_args=2)
+    parsed = ctx.parse(words)
     path = parsed.args[1]
     chosen = [key for flag, key in _FLAG_KEYS.items() if parsed.has(flag)]
     try:
@@ -239,9 +240,9 @@ def _trim_empty_quota_nodes(ctx: Context, node: str) -> None:
         node = node[:node.rfind("/")]
 
 
-@command("listquota", "path")
+@command("listquota", "path", args=ONE_PATH)
 def listquota(ctx: Context, words: list[str]) -> None:
-    parsed = ctx.parse(words, min_args=2)
+    parsed = ctx.parse(words)
     path = parsed.args[1]
     ctx.err(f"absolute path is {limit_path(path)}\n")
     ctx.server_path(limit_path(path))

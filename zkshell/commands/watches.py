@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from zkshell import zkprotocol
-from zkshell.commands.base import Context, command
+from zkshell.commands.base import ONE_PATH, Context, command
 from zkshell.errors import CONNECTION_LOSS, SESSION_EXPIRED, zookeeper_error
 from zkshell.options import Flag, OptionSpec
 from zkshell.session import RequestFailed
@@ -14,11 +14,10 @@ _WATCHER_TYPES = {"c": 1, "d": 2, "a": 3}
 
 @command("addWatch", "[-m mode] path # optional mode is one of [PERSISTENT, "
          "PERSISTENT_RECURSIVE] - default is PERSISTENT_RECURSIVE",
-         OptionSpec((Flag("m", takes_value=True),)))
+         OptionSpec((Flag("m", takes_value=True, value_name="mode", choices=tuple(_MODES)),)),
+         args=ONE_PATH, refuse_extra=True)
 def add_watch(ctx: Context, words: list[str]) -> None:
     parsed = ctx.parse(words)
-    if len(parsed.args) != 2:
-        raise ctx.usage_error()
     mode_name = (parsed.value("m") or "PERSISTENT_RECURSIVE").upper()
     if mode_name not in _MODES:
         raise ctx.usage_error()
@@ -30,9 +29,9 @@ def add_watch(ctx: Context, words: list[str]) -> None:
 
 
 @command("removewatches", "path [-c|-d|-a] [-l]", OptionSpec((
-    Flag("c"), Flag("d"), Flag("a"), Flag("l"))))
+    Flag("c"), Flag("d"), Flag("a"), Flag("l"))), args=ONE_PATH)
 def remove_watches(ctx: Context, words: list[str]) -> None:
-    parsed = ctx.parse(words, min_args=2)
+    parsed = ctx.parse(words)
     path = parsed.args[1]
     kind = next((flag for flag in "cda" if parsed.has(flag)), "a")
     ctx.server_path(path)
