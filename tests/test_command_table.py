@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from zkshell.commands import COMMANDS, Command, Context
+from zkshell.commands import COMMANDS, Command, Context, ShellState
 from zkshell.commands.base import Arg, Kind
 from zkshell.errors import CliError, UsageError
 from zkshell.options import Flag, OptionSpec
@@ -19,6 +19,10 @@ UNLISTED_FLAGS = {("ls", "?")}
 UNBRACKETED_OPTIONAL = {("addauth", "auth"), ("connect", "host:port"),
                         ("getEphemerals", "path"), ("printwatches", "on|off"),
                         ("redo", "cmdno")}
+
+
+def _no_rerun(words: list[str], output: Output) -> None:
+    raise AssertionError("parsing never runs a command")
 
 
 def _flag_pattern(flag) -> str:
@@ -75,7 +79,8 @@ def test_a_flag_missing_from_the_usage_line_is_caught():
 # ---- counting arguments ----------------------------------------------------------------------
 def parse(line: str, count: bool = True):
     words = line.split()
-    context = Context(None, None, Output(), COMMANDS[words[0]])  # parsing needs no session
+    # Parsing needs no session and no shell.
+    context = Context(None, ShellState(), Output(), COMMANDS[words[0]], rerun=_no_rerun)
     return context.parse(words, count)
 
 
