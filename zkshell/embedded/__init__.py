@@ -3,3 +3,7 @@
 It speaks ZooKeeper's wire protocol, so kazoo, zksh and the real zkCli.sh connect to it.
 It imports nothing from zksh's client side and nothing outside the standard library.
 """
+
+from zkshell.embedded.server import EmbeddedServer
+
+__all__ = ["EmbeddedServer"]
