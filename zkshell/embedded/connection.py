@@ -106,7 +106,8 @@ class Connection:
         header = read_request_header(reader)
         self.core.sessions.touch(self.session_id)
         reply = self.core.processor.process(self, header.xid, header.type, reader)
-        self._send(reply.payload)
+        if reply.payload is not None:
+            self._send(reply.payload)
         if reply.close_connection:
             self.close()
 

@@ -41,7 +41,7 @@ class Client(Protocol):
 
 
 class Reply(NamedTuple):
-    payload: bytes
+    payload: bytes | None  # None: nothing is sent
     close_connection: bool = False
 
 
@@ -158,6 +158,12 @@ class RequestProcessor:
             err = exc.code
         except (MalformedRecord, UnicodeError, OverflowError):
             err = Err.MARSHALLING_ERROR
+        if opcode == Op.CHECK and err == Err.OK:
+            # ZooKeeper 3.8 answers a successful check outside a multi with a null Stat,
+            # which fails to serialize: measured, the connection closes without a reply and
+            # the session is closed (one more zxid).  Clients only send check inside multi.
+            self.close_session(client.session_id)
+            return Reply(None, close_connection=True)
         payload = reply_header(xid, self.tree.last_zxid, err)
         return Reply(payload + body if body is not None and err == Err.OK else payload)
 

@@ -1,0 +1,267 @@
+"""Differential tests: the same operations against real ZooKeeper 3.8 and the embedded server.
+
+Real ZooKeeper is the reference: where the two disagree, the embedded server is wrong.  Each
+test gets a fresh real server (the `fresh_server` fixture) and a fresh embedded one.  The
+real server's start-up check opened and closed one session (zxids 1 and 2), so the embedded
+server gets the same handshake first; after that zxids must match exactly.  Times are
+left out of the comparison, session ids are named by who owns them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+from kazoo.client import KazooClient
+from kazoo.protocol.states import Callback, ZnodeStat
+from kazoo.security import make_acl, make_digest_acl
+
+from tests.embedded_wire import WireClient, create_body, read_stat
+from zkshell.embedded import EmbeddedServer
+from zkshell.embedded.jute import Writer
+from zkshell.server import LocalServer, granted_session_timeout
+
+
+@pytest.fixture
+def embedded() -> Iterator[EmbeddedServer]:
+    with EmbeddedServer(tick_time_ms=200) as server:
+        # The same start-up handshake LocalServer makes: one session opened and closed.
+        granted_session_timeout("127.0.0.1", server.port, 4000)
+        yield server
+
+
+class Recorder:
+    """Runs steps against one server and writes down everything a client can see."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self.log: list[tuple[str, object]] = []
+        self.events: dict[str, list[tuple[str, str]]] = {}
+        self.owners: dict[int, str] = {}
+        self.clients: dict[str, KazooClient] = {}
+
+    def connect(self, name: str, **kwargs) -> KazooClient:
+        client = KazooClient(hosts=self.address, **kwargs)
+        client.start(timeout=10)
+        self.clients[name] = client
+        self.owners[client.client_id[0]] = name
+        self.events[name] = []
+        return client
+
+    def watcher(self, name: str) -> Callable:
+        return lambda event: self.events[name].append((event.type, event.path))
+
+    def _plain(self, value: object) -> object:
+        if isinstance(value, ZnodeStat):
+            fields = value._asdict()
+            fields.pop("ctime")
+            fields.pop("mtime")
+            owner = fields["ephemeralOwner"]
+            fields["ephemeralOwner"] = self.owners.get(owner, owner)
+            return fields
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._plain(item) for item in value)
+        return value
+
+    def step(self, label: str, action: Callable[[], object]) -> None:
+        try:
+            result = self._plain(action())
+        except Exception as exc:  # the error's type is the result
+            result = type(exc).__name__
+        self.log.append((label, result))
+
+    def settle(self) -> None:
+        """Every event received so far has reached its callback (see test_embedded_server)."""
+        for client in self.clients.values():
+            if client.connected:
+                client.sync("/")
+                done = threading.Event()
+                client.handler.dispatch_callback(Callback("watch", done.set, ()))
+                assert done.wait(5)
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.stop()
+            client.close()
+
+
+def kazoo_scenario(address: str) -> Recorder:
+    rec = Recorder(address)
+    try:
+        a, b = rec.connect("A"), rec.connect("B")
+        wa, wb = rec.watcher("A"), rec.watcher("B")
+        step = rec.step
+        step("B exists /app, watch", lambda: b.exists("/app", watch=wb))
+        step("B children /, watch", lambda: sorted(b.get_children("/", watch=wb)))
+        step("create /app", lambda: a.create("/app", b"v1", include_data=True))
+        step("create /app again", lambda: a.create("/app"))
+        step("create ephemeral", lambda: a.create("/app/e", b"e", ephemeral=True))
+        step("child of ephemeral", lambda: a.create("/app/e/x"))
+        step("sequential 1", lambda: a.create("/app/s-", sequence=True))
+        step("sequential 2", lambda: a.create("/app/s-", sequence=True, include_data=True))
+        step("delete seq 1", lambda: a.delete("/app/s-0000000001"))
+        step("sequential 3", lambda: a.create("/app/s-", sequence=True))
+        step("ephemeral sequential", lambda: a.create("/app/es-", ephemeral=True,
+                                                      sequence=True))
+        step("get /app", lambda: a.get("/app"))
+        step("children2 /app", lambda: (sorted(a.get_children("/app", include_data=True)[0]),
+                                        a.get_children("/app", include_data=True)[1]))
+        step("B get /app, watch", lambda: b.get("/app", watch=wb))
+        step("B children /app, watch", lambda: sorted(b.get_children("/app", watch=wb)))
+        step("B exists /app/e, watch", lambda: b.exists("/app/e", watch=wb))
+        step("A exists /app/s-0000000002, watch", lambda: a.exists("/app/s-0000000002",
+                                                                   watch=wa))
+        step("set version 0", lambda: a.set("/app", b"v2", version=0))
+        step("set version 0 again", lambda: a.set("/app", b"v3", version=0))
+        step("set missing", lambda: a.set("/nope", b""))
+        step("set any version", lambda: a.set("/app", b"v4"))
+
+        def good_multi():
+            tx = a.transaction()
+            tx.create("/app/m", b"1")
+            tx.set_data("/app/m", b"2")
+            tx.check("/app/m", 1)
+            tx.delete("/app/s-0000000002")
+            return tx.commit()
+
+        def bad_multi():
+            tx = a.transaction()
+            tx.create("/app/m2")
+            tx.delete("/nope")
+            tx.create("/app/m3")
+            return [type(r).__name__ if isinstance(r, Exception) else r for r in tx.commit()]
+        step("multi", good_multi)
+        step("failing multi", bad_multi)
+        step("after multis", lambda: a.create("/app/after", include_data=True))
+        step("delete non-empty", lambda: a.delete("/app"))
+        step("delete bad version", lambda: a.delete("/app/m", version=9))
+        step("delete missing", lambda: a.delete("/nope"))
+        digest = make_digest_acl("bob", "pw", all=True)
+        readable = make_acl("world", "anyone", read=True)
+        step("create with acl", lambda: a.create("/acl", b"s", acl=[digest, readable]))
+        step("get acl hidden", lambda: a.get_acls("/acl"))
+        step("set acl no auth", lambda: a.set_acls("/acl", [readable]))
+        step("set data no auth", lambda: a.set("/acl", b""))
+        step("invalid acl", lambda: a.create("/bad", acl=[make_acl("world", "bob", all=True)]))
+        step("add auth", lambda: a.add_auth("digest", "bob:pw"))
+        step("get acl shown", lambda: a.get_acls("/acl"))
+        step("set acl bad version", lambda: a.set_acls("/acl", [digest], version=3))
+        step("set acl", lambda: a.set_acls("/acl", [digest], version=0))
+        step("root", lambda: b.get("/"))
+        step("/zookeeper", lambda: b.get("/zookeeper"))
+        step("/zookeeper/config", lambda: (b.get("/zookeeper/config"),
+                                           b.get_acls("/zookeeper/config")))
+        step("/zookeeper/quota", lambda: b.get("/zookeeper/quota"))
+        rec.settle()
+        step("close A", lambda: a.stop())
+        rec.settle()
+        step("after close", lambda: b.get("/app"))
+        step("children after close", lambda: sorted(b.get_children("/app")))
+        step("delete the tree", lambda: b.delete("/app", recursive=True))
+        step("last", lambda: b.create("/last", include_data=True))
+        rec.settle()
+    finally:
+        rec.close()
+    return rec
+
+
+def test_kazoo_sees_the_same_from_both_servers(fresh_server: LocalServer,
+                                               embedded: EmbeddedServer) -> None:
+    real = kazoo_scenario(fresh_server.address)
+    ours = kazoo_scenario(embedded.address)
+    for (label, expected), (_, actual) in zip(real.log, ours.log):
+        assert actual == expected, f"step {label!r}"
+    assert len(ours.log) == len(real.log)
+    assert ours.events == real.events
+    assert real.events["B"], "the scenario must fire watches"
+
+
+def wire_scenario(address: str) -> list[tuple[str, object]]:
+    """Opcodes kazoo does not send, compared by reply header and decoded body."""
+    log: list[tuple[str, object]] = []
+    wire = WireClient(address)
+    log.append(("timeout", wire.connect(timeout_ms=1)))
+
+    def call(label: str, opcode: int, body: bytes = b"", decode=None, xid=None) -> None:
+        packet = wire.call(opcode, body, xid)
+        result = decode(packet.body) if decode and packet.err == 0 else None
+        log.append((label, (packet.xid, packet.zxid, packet.err, result)))
+
+    def path_and_stat(body):
+        path, stat = body.string(), list(read_stat(body))
+        if stat[7] == wire.session_id:
+            stat[7] = "own session"
+        return path, stat[:2] + stat[4:]  # without ctime and mtime
+
+    call("createContainer", 19, create_body("/c", b"c", flags=4), path_and_stat)
+    call("createTTL", 21, create_body("/t", flags=5, ttl=100000), path_and_stat)
+    call("createTTL zero", 21, create_body("/t0", flags=5, ttl=0))
+    call("createTTL plain mode", 21, create_body("/t1", flags=0, ttl=5))
+    call("create TTL flags", 1, create_body("/t2", flags=5))
+    call("create bad flags", 1, create_body("/t3", flags=9))
+    call("create trailing slash", 1, create_body("/c/", flags=0))
+    call("create sequential slash", 1, create_body("/c/", flags=2), lambda b: b.string())
+    call("create dot", 1, create_body("/c/.", flags=0))
+    call("create in missing", 1, create_body("/x/", flags=0))
+    call("ephemeral", 1, create_body("/c/e", flags=1), lambda b: b.string())
+    call("ephemeral seq", 15, create_body("/c/f", flags=3), path_and_stat)
+    call("getEphemerals", 103, Writer().string("/c").bytes(), lambda b: sorted(b.strings()))
+    call("getEphemerals /", 103, Writer().string("/").bytes(), lambda b: sorted(b.strings()))
+    call("getAllChildrenNumber /", 104, Writer().string("/").bytes(), lambda b: b.int())
+    call("getAllChildrenNumber /c", 104, Writer().string("/c").bytes(), lambda b: b.int())
+    call("getAllChildrenNumber missing", 104, Writer().string("/zz").bytes())
+    call("whoAmI", 107, b"", lambda b: [(b.string(), b.string()) for _ in range(b.int())])
+    call("sync", 9, Writer().string("/c").bytes(), lambda b: b.string())
+    call("exists with NUL", 3, Writer().string("/a\0").bool(False).bytes())
+    call("getData unvalidated", 4, Writer().string("no-slash").bool(False).bytes())
+    call("delete /zookeeper", 2, Writer().string("/zookeeper").int(-1).bytes())
+    call("setData bad path", 5, Writer().string("/c/").buffer(b"").int(-1).bytes())
+    call("check missing", 13, Writer().string("/nope").int(0).bytes())
+    call("check bad version", 13, Writer().string("/c").int(7).bytes())
+    call("reconfig", 16, Writer().string("").string("").string("").long(-1).bytes())
+    call("garbled getData", 4, b"\x00\x00")
+    call("auth digest", 100, Writer().int(0).string("digest").buffer(b"u:p").bytes(), xid=-4)
+    call("whoAmI after auth", 107, b"",
+         lambda b: [(b.string(), b.string()) for _ in range(b.int())])
+    call("ping", 11, b"", xid=-2)
+    wire.send(999)
+    packet = wire.read_packet()
+    log.append(("unknown opcode", (packet.xid, packet.zxid, packet.err, wire.closed_by_server())))
+    again = WireClient(address)
+    log.append(("reconnect", again.connect(wire.session_id, wire.password, timeout_ms=1) > 0))
+    body = Writer().long(0).strings(["/c", "/gone"]).strings(["/c/e", "/absent"]).strings(
+        ["/c"]).bytes()
+    again.send(101, body, xid=-8)
+    events = []
+    while (packet := again.read_packet()).xid == -1:
+        events.append((packet.body.int(), packet.body.int(), packet.body.string()))
+    log.append(("setWatches", (events, packet.xid, packet.err)))
+    close = again.call(-11, xid=5)
+    log.append(("closeSession", (close.xid, close.zxid, close.err, again.closed_by_server())))
+    bad = WireClient(address)
+    log.append(("expired session", (bad.connect(again.session_id, again.password),
+                                    bad.session_id, bad.closed_by_server())))
+    checker = WireClient(address)
+    checker.connect()
+    checker.send(13, Writer().string("/c").int(0).bytes())
+    log.append(("check outside multi", checker.closed_by_server()))
+    late = WireClient(address)
+    log.append(("after check", (late.connect(checker.session_id, checker.password),
+                                late.closed_by_server())))
+    late = WireClient(address)
+    late.connect()
+    log.append(("zxid after check", late.call(3, Writer().string("/").bool(False).bytes())[:3]))
+    bad = WireClient(address)
+    bad.send_raw(b"\x00\x00\x00\x0c" + b"\x00" * 12)
+    log.append(("short connect closed", bad.closed_by_server()))
+    return log
+
+
+def test_wire_replies_are_the_same_from_both_servers(fresh_server: LocalServer,
+                                                     embedded: EmbeddedServer) -> None:
+    real = wire_scenario(fresh_server.address)
+    ours = wire_scenario(embedded.address)
+    for (label, expected), (_, actual) in zip(real, ours):
+        assert actual == expected, f"step {label!r}"
+    assert len(ours) == len(real)
