@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from zkshell.embedded.acl import OPEN_ACL_UNSAFE, check_acl, digest_id, fixup_acl
+from zkshell.embedded.acl import (
+    OPEN_ACL_UNSAFE,
+    auth_order,
+    check_acl,
+    digest_id,
+    fixup_acl,
+)
 from zkshell.embedded.codes import Err, EventType, ZooKeeperError
 from zkshell.embedded.jute import ACL, Id, MalformedRecord, Reader, Stat, Writer
 from zkshell.embedded.paths import path_problem
@@ -284,3 +290,41 @@ def test_jute_round_trip_and_truncation() -> None:
         Reader(data[:5]).string()
     with pytest.raises(MalformedRecord):
         Reader(b"\x7f\xff\xff\xff").buffer()
+
+
+def test_quota_stats_follow_the_subtree_and_roll_back_with_a_multi() -> None:
+    tree = DataTree()
+    create(tree, "/q", b"abc")
+    create(tree, "/q/a", b"de")
+    create(tree, "/zookeeper/quota/q")
+    create(tree, "/zookeeper/quota/q/zookeeper_limits", b"count=2,bytes=-1")
+    create(tree, "/zookeeper/quota/q/zookeeper_stats", b"count=0,bytes=0")
+
+    def stats() -> bytes:
+        return tree.get("/zookeeper/quota/q/zookeeper_stats").data
+    assert stats() == b"count=2,bytes=5"  # recounted when the stats node is created
+    create(tree, "/q/a/b", b"xyz")
+    write(tree, "set_data", "/q", b"a", -1)
+    assert stats() == b"count=3,bytes=6"
+    write(tree, "delete", "/q/a/b", -1)
+    assert stats() == b"count=2,bytes=3"
+    create(tree, "/other", b"123")  # outside the quota
+    assert stats() == b"count=2,bytes=3"
+    txn = tree.begin(SESSION, NOW)
+    tree.create(txn, "/q/m", b"1234", OPEN_ACL_UNSAFE, 0)
+    tree.rollback(txn)
+    assert stats() == b"count=2,bytes=3"
+    write(tree, "delete", "/zookeeper/quota/q/zookeeper_limits", -1)
+    create(tree, "/q/after", b"zz")  # no quota any more: the stats stay as they were
+    assert stats() == b"count=2,bytes=3"
+
+
+def test_auth_ids_are_listed_in_zookeepers_hash_order() -> None:
+    # Measured with zkCli on ZooKeeper 3.8.0: after `addauth digest alice:wrong` and then
+    # `addauth digest alice:secret`, an auth:: ACL lists alice:secret's digest first.
+    wrong = Id("digest", digest_id("alice:wrong"))
+    right = Id("digest", digest_id("alice:secret"))
+    assert right.id == "alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E="
+    assert auth_order([wrong, right]) == [right, wrong]
+    ip = Id("ip", "127.0.0.1")
+    assert auth_order([ip, Id("digest", digest_id("u:p"))])[0] == ip

@@ -44,6 +44,32 @@ def authenticate(scheme: str, auth: bytes, client_ip: str) -> Id | None:
     return None
 
 
+def _java_string_hash(text: str) -> int:
+    """String.hashCode over UTF-16 code units, as a 32-bit int."""
+    value = 0
+    units = text.encode("utf-16-be", "surrogatepass")
+    for i in range(0, len(units), 2):
+        value = (31 * value + int.from_bytes(units[i:i + 2], "big")) & 0xFFFFFFFF
+    return value
+
+
+def _id_hash(identity: Id) -> int:
+    """The jute-generated Id.hashCode: 37 * (37 * 17 + scheme) + id, as a 32-bit int."""
+    return (37 * (37 * 17 + _java_string_hash(identity.scheme))
+            + _java_string_hash(identity.id)) & 0xFFFFFFFF
+
+
+def auth_order(ids: list[Id]) -> list[Id]:
+    """A connection's ids in the order ZooKeeper lists them (ServerCnxn keeps them in a
+    ConcurrentHashMap of 16 bins): by bin, then in the order they were added.  It decides the
+    order `auth` ACLs expand to and whoAmI answers in.  (The map grows past 12 ids; a
+    connection with that many is not modelled.)"""
+    def bin_of(identity: Id) -> int:
+        value = _id_hash(identity)
+        return ((value ^ (value >> 16)) & 0x7FFFFFFF) & 15
+    return sorted(ids, key=bin_of)
+
+
 def _ip_network(expression: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
     address, _, bits = expression.partition("/")
     try:
@@ -87,7 +113,8 @@ def fixup_acl(path: str, acls: list[ACL], auth: list[Id]) -> list[ACL]:
         if acl.id == WORLD_ANYONE:
             fixed.append(acl)
         elif acl.id.scheme == "auth":
-            mine = [ACL(acl.perms, identity) for identity in auth if identity.scheme == "digest"]
+            mine = [ACL(acl.perms, identity) for identity in auth_order(auth)
+                    if identity.scheme == "digest"]
             if not mine:
                 raise ZooKeeperError(Err.INVALID_ACL, path)
             fixed.extend(mine)

@@ -338,7 +338,7 @@ class RequestProcessor:
         """AuthUtil.getClientInfos: scheme and user of every id of the connection, the ip
         id it got on connecting included; a digest user is the part before the colon."""
         writer = Writer().int(len(client.auth))
-        for identity in client.auth:
+        for identity in acls.auth_order(client.auth):
             user = identity.id.split(":")[0] if identity.scheme == "digest" else identity.id
             writer.string(identity.scheme).string(user)
         return writer.bytes()

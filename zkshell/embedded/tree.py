@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from zkshell.embedded import acl as acls
+from zkshell.embedded import quotas
 from zkshell.embedded.codes import Err, EventType, Perm, ZooKeeperError
 from zkshell.embedded.jute import ACL, Id, Stat
 from zkshell.embedded.paths import SPECIAL_PATHS, child_name, normal, parent_of, path_problem
@@ -255,9 +256,24 @@ class DataTree:
         node = Znode(data, fixed_acl, czxid=txn.zxid, mzxid=txn.zxid, pzxid=txn.zxid,
                      ctime=txn.time_ms, mtime=txn.time_ms, ephemeral_owner=owner)
         self.nodes[path] = node
+        stat = node.stat()  # DataTree.createNode copies it before the quota bookkeeping
+        counted = quotas.is_stats_node(path)
+        if counted is not None:
+            node.data = quotas.format_stats(*quotas.subtree_counts(counted, self.nodes))
+        self._count_for_quota(txn, path, len(data or b""), 1)
         txn.changes += [Change(EventType.NODE_CREATED, path),
                         Change(EventType.NODE_CHILDREN_CHANGED, parent_path)]
-        return path, node.stat()
+        return path, stat
+
+    def _count_for_quota(self, txn: Transaction, path: str, size: int, count: int) -> None:
+        """DataTree.updateQuotaStat: move the stats of the quota `path` falls under."""
+        quota = quotas.quota_path_of(path, self.nodes)
+        stats = self.nodes.get(quotas.stats_path(quota)) if quota else None
+        current = quotas.parse_stats(stats.data) if stats else None
+        if current is None:
+            return
+        stats = self._touch(txn, quotas.stats_path(quota))
+        stats.data = quotas.format_stats(current[0] + count, current[1] + size)
 
     def delete(self, txn: Transaction, path: str, version: int,
                *, check_acl: bool = True) -> None:
@@ -276,7 +292,8 @@ class DataTree:
     def _remove(self, txn: Transaction, path: str) -> None:
         parent_path = normal(parent_of(path))
         parent = self._touch(txn, parent_path)
-        self._touch(txn, path)
+        gone = self._touch(txn, path)
+        self._count_for_quota(txn, path, -len(gone.data or b""), -1)
         del self.nodes[path]
         parent.children.pop(child_name(path), None)
         parent.pzxid = max(parent.pzxid, txn.zxid)  # DataTree.deleteNode: only forward
@@ -290,6 +307,7 @@ class DataTree:
         acls.check_acl(node.acl, Perm.WRITE, txn.auth, path)
         new_version = _check_version(node.version, version, path)
         node = self._touch(txn, path)
+        self._count_for_quota(txn, path, len(data or b"") - len(node.data or b""), 0)
         node.data, node.version = data, new_version
         node.mzxid, node.mtime = txn.zxid, txn.time_ms
         txn.changes.append(Change(EventType.NODE_DATA_CHANGED, path))
