@@ -29,6 +29,7 @@ class WireClient:
         self.session_id = 0
         self.password = bytes(16)
         self.timeout_ms = 0
+        self.events: list[tuple[int, int, str]] = []  # (type, state, path) met by call()
 
     def connect(self, session_id: int = 0, password: bytes = bytes(16),
                 timeout_ms: int = 4000, last_zxid: int = 0) -> int:
@@ -76,6 +77,7 @@ class WireClient:
             packet = self.read_packet()
             if packet.xid != -1:
                 return packet
+            self.events.append((packet.body.int(), packet.body.int(), packet.body.string()))
 
     def closed_by_server(self) -> bool:
         try:

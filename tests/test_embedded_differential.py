@@ -225,6 +225,29 @@ def wire_scenario(address: str) -> list[tuple[str, object]]:
     call("whoAmI after auth", 107, b"",
          lambda b: [(b.string(), b.string()) for _ in range(b.int())])
     call("ping", 11, b"", xid=-2)
+    call("addWatch persistent", 106, Writer().string("/p").int(0).bytes(), lambda b: b.int())
+    call("addWatch recursive", 106, Writer().string("/r").int(1).bytes(), lambda b: b.int())
+    call("addWatch bad mode", 106, Writer().string("/r").int(7).bytes())
+    call("exists /p, watch", 3, Writer().string("/p").bool(True).bytes())
+    for label, opcode, body in [
+            ("create /p", 1, create_body("/p", b"1")),
+            ("create /p/c", 1, create_body("/p/c")),
+            ("set /p", 5, Writer().string("/p").buffer(b"2").int(-1).bytes()),
+            ("create /r", 1, create_body("/r")),
+            ("create /r/x", 1, create_body("/r/x")),
+            ("create /r/x/y", 1, create_body("/r/x/y", b"y")),
+            ("set /r/x/y", 5, Writer().string("/r/x/y").buffer(b"z").int(-1).bytes()),
+            ("delete /r/x/y", 2, Writer().string("/r/x/y").int(-1).bytes()),
+            ("delete /p/c", 2, Writer().string("/p/c").int(-1).bytes()),
+            ("delete /p", 2, Writer().string("/p").int(-1).bytes())]:
+        call(label, opcode, body)
+    call("checkWatches /r data", 17, Writer().string("/r").int(2).bytes())
+    call("checkWatches /r children", 17, Writer().string("/r").int(1).bytes())
+    call("removeWatches /r any", 18, Writer().string("/r").int(3).bytes())
+    call("removeWatches /r again", 18, Writer().string("/r").int(3).bytes())
+    call("checkWatches /p any", 17, Writer().string("/p").int(3).bytes())
+    call("create /r/after", 1, create_body("/r/after"))
+    log.append(("events so far", list(wire.events)))
     wire.send(999)
     packet = wire.read_packet()
     log.append(("unknown opcode", (packet.xid, packet.zxid, packet.err, wire.closed_by_server())))

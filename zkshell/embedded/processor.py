@@ -389,7 +389,7 @@ class RequestProcessor:
 
     def _check_watches(self, client: Client, reader: Reader, opcode: int) -> None:
         path, kind = reader.path(), reader.int()
-        if not any(table.has(path, client) for table in self._watch_tables(kind)):
+        if not any(table.any_on(path) for table in self._watch_tables(kind)):
             raise ZooKeeperError(Err.NO_WATCHER, path)
         return None
 

@@ -4,7 +4,7 @@ Data watches (set by getData and exists) fire NodeCreated, NodeDataChanged and N
 on their path; child watches (getChildren) fire NodeChildrenChanged on their path and
 NodeDeleted when the node itself goes, but a watcher told NodeDeleted by its data watch is not
 told again by its child watch.  Standard watches fire once; persistent ones (addWatch mode 0)
-stay; recursive ones (mode 1) also fire for every path below theirs, except
+stay; recursive ones (mode 1) also fire for every path below theirs, but never
 NodeChildrenChanged.  A watcher is anything hashable with a `notify(event_type, path)`
 method; in the server it is a connection, so a client's watches end with its connection
 and come back through setWatches on reconnect.
@@ -18,7 +18,6 @@ from zkshell.embedded.codes import EventType
 from zkshell.embedded.tree import Change, DataTree
 
 STANDARD, PERSISTENT, RECURSIVE = "standard", "persistent", "recursive"
-_STRENGTH = {STANDARD: 0, PERSISTENT: 1, RECURSIVE: 2}
 
 
 class Watcher(Protocol):
@@ -41,12 +40,16 @@ class _Table:
         self.by_path: dict[str, dict[Watcher, str]] = {}
 
     def add(self, path: str, watcher: Watcher, mode: str = STANDARD) -> None:
-        modes = self.by_path.setdefault(path, {})
-        if _STRENGTH[mode] >= _STRENGTH.get(modes.get(watcher, STANDARD), 0):
-            modes[watcher] = mode
+        """WatchManager.addWatch: the mode set last wins, so a getData watch turns a
+        persistent watch on the same path back into a one-shot one, as in ZooKeeper."""
+        self.by_path.setdefault(path, {})[watcher] = mode
 
     def has(self, path: str, watcher: Watcher) -> bool:
         return watcher in self.by_path.get(path, {})
+
+    def any_on(self, path: str) -> bool:
+        """WatchManager.containsWatcher as 3.8 has it: true when anyone watches `path`."""
+        return bool(self.by_path.get(path))
 
     def trigger(self, path: str, event: EventType) -> list[Watcher]:
         """WatchManager.triggerWatch: the watchers to tell, one-shot ones removed."""
@@ -92,12 +95,12 @@ class WatchManager:
         self.child.add(path, watcher)
 
     def add_watch(self, path: str, watcher: Watcher, recursive: bool) -> None:
-        """addWatch: persistent goes on both tables, recursive on the data table only."""
-        if recursive:
-            self.data.add(path, watcher, RECURSIVE)
-        else:
-            self.data.add(path, watcher, PERSISTENT)
-            self.child.add(path, watcher, PERSISTENT)
+        """addWatch (DataTree 3.8): both tables, in either mode; a recursive watch in the
+        child table never fires NodeChildrenChanged, and its NodeDeleted is the one the data
+        table already gave."""
+        mode = RECURSIVE if recursive else PERSISTENT
+        self.data.add(path, watcher, mode)
+        self.child.add(path, watcher, mode)
 
     def deliver(self, changes: list[Change]) -> None:
         """Tell every watcher about a committed transaction's changes, in order."""
