@@ -93,7 +93,7 @@ def kazoo_scenario(address: str) -> Recorder:
         wa, wb = rec.watcher("A"), rec.watcher("B")
         step = rec.step
         step("B exists /app, watch", lambda: b.exists("/app", watch=wb))
-        step("B children /, watch", lambda: sorted(b.get_children("/", watch=wb)))
+        step("B children /, watch", lambda: b.get_children("/", watch=wb))
         step("create /app", lambda: a.create("/app", b"v1", include_data=True))
         step("create /app again", lambda: a.create("/app"))
         step("create ephemeral", lambda: a.create("/app/e", b"e", ephemeral=True))
@@ -105,10 +105,9 @@ def kazoo_scenario(address: str) -> Recorder:
         step("ephemeral sequential", lambda: a.create("/app/es-", ephemeral=True,
                                                       sequence=True))
         step("get /app", lambda: a.get("/app"))
-        step("children2 /app", lambda: (sorted(a.get_children("/app", include_data=True)[0]),
-                                        a.get_children("/app", include_data=True)[1]))
+        step("children2 /app", lambda: a.get_children("/app", include_data=True))
         step("B get /app, watch", lambda: b.get("/app", watch=wb))
-        step("B children /app, watch", lambda: sorted(b.get_children("/app", watch=wb)))
+        step("B children /app, watch", lambda: b.get_children("/app", watch=wb))
         step("B exists /app/e, watch", lambda: b.exists("/app/e", watch=wb))
         step("A exists /app/s-0000000002, watch", lambda: a.exists("/app/s-0000000002",
                                                                    watch=wa))
@@ -157,8 +156,17 @@ def kazoo_scenario(address: str) -> Recorder:
         step("close A", lambda: a.stop())
         rec.settle()
         step("after close", lambda: b.get("/app"))
-        step("children after close", lambda: sorted(b.get_children("/app")))
-        step("delete the tree", lambda: b.delete("/app", recursive=True))
+        step("children after close", lambda: b.get_children("/app"))
+        for name in ("zeta", "alpha", "m", "node-10", "Node", "x" * 30, "ünï", "q1", "q2",
+                     "b", "c", "lock-", "d"):
+            step(f"create /many/{name}", lambda name=name: b.create(f"/many/{name}",
+                                                                     makepath=True))
+        step("many children, in the server's order", lambda: b.get_children("/many"))
+        step("delete some", lambda: [b.delete(f"/many/{n}") for n in ("m", "b", "q1")])
+        step("fewer children, in the server's order", lambda: b.get_children("/many"))
+        step("root children", lambda: b.get_children("/"))
+        step("delete the trees", lambda: (b.delete("/app", recursive=True),
+                                          b.delete("/many", recursive=True)))
         step("last", lambda: b.create("/last", include_data=True))
         rec.settle()
     finally:
@@ -206,8 +214,11 @@ def wire_scenario(address: str) -> list[tuple[str, object]]:
     call("create in missing", 1, create_body("/x/", flags=0))
     call("ephemeral", 1, create_body("/c/e", flags=1), lambda b: b.string())
     call("ephemeral seq", 15, create_body("/c/f", flags=3), path_and_stat)
-    call("getEphemerals", 103, Writer().string("/c").bytes(), lambda b: sorted(b.strings()))
-    call("getEphemerals /", 103, Writer().string("/").bytes(), lambda b: sorted(b.strings()))
+    for name in ("e1", "lock-", "zz", "a-much-longer-name", "n"):
+        call(f"ephemeral /c/{name}", 1, create_body(f"/c/{name}", flags=1))
+    call("getEphemerals", 103, Writer().string("/c").bytes(), lambda b: b.strings())
+    call("getEphemerals /", 103, Writer().string("/").bytes(), lambda b: b.strings())
+    call("getChildren /c", 8, Writer().string("/c").bool(False).bytes(), lambda b: b.strings())
     call("getAllChildrenNumber /", 104, Writer().string("/").bytes(), lambda b: b.int())
     call("getAllChildrenNumber /c", 104, Writer().string("/c").bytes(), lambda b: b.int())
     call("getAllChildrenNumber missing", 104, Writer().string("/zz").bytes())

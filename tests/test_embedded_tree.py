@@ -13,6 +13,7 @@ from zkshell.embedded.acl import (
     fixup_acl,
 )
 from zkshell.embedded.codes import Err, EventType, ZooKeeperError
+from zkshell.embedded.javaorder import bin_of, string_hash
 from zkshell.embedded.jute import ACL, Id, MalformedRecord, Reader, Stat, Writer
 from zkshell.embedded.paths import path_problem
 from zkshell.embedded.sessions import (
@@ -328,3 +329,18 @@ def test_auth_ids_are_listed_in_zookeepers_hash_order() -> None:
     assert auth_order([wrong, right]) == [right, wrong]
     ip = Id("ip", "127.0.0.1")
     assert auth_order([ip, Id("digest", digest_id("u:p"))])[0] == ip
+
+
+def test_children_come_in_java_hashset_order() -> None:
+    assert string_hash("hello") == 99162322  # "hello".hashCode() in Java
+    assert string_hash("\U0001F600") == (31 * 0xD83D + 0xDE00)  # by UTF-16 unit
+    tree = DataTree()
+    create(tree, "/p")
+    names = [f"n{i}" for i in range(7)]
+    for name in names:
+        create(tree, f"/p/{name}")
+    node = tree.get("/p")
+    assert node.child_capacity == 16  # grown past 6 entries (0.75 of 8)
+    assert node.child_names() == sorted(names, key=lambda n: bin_of(n, 16))
+    # Whether that is ZooKeeper's order is checked against the real server in
+    # test_embedded_differential.py.

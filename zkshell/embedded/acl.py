@@ -12,6 +12,7 @@ import hashlib
 import ipaddress
 
 from zkshell.embedded.codes import Err, ZooKeeperError
+from zkshell.embedded.javaorder import spread, string_hash
 from zkshell.embedded.jute import ACL, Id
 
 AUTH_SCHEMES = ("digest", "ip")
@@ -44,19 +45,10 @@ def authenticate(scheme: str, auth: bytes, client_ip: str) -> Id | None:
     return None
 
 
-def _java_string_hash(text: str) -> int:
-    """String.hashCode over UTF-16 code units, as a 32-bit int."""
-    value = 0
-    units = text.encode("utf-16-be", "surrogatepass")
-    for i in range(0, len(units), 2):
-        value = (31 * value + int.from_bytes(units[i:i + 2], "big")) & 0xFFFFFFFF
-    return value
-
-
 def _id_hash(identity: Id) -> int:
     """The jute-generated Id.hashCode: 37 * (37 * 17 + scheme) + id, as a 32-bit int."""
-    return (37 * (37 * 17 + _java_string_hash(identity.scheme))
-            + _java_string_hash(identity.id)) & 0xFFFFFFFF
+    return (37 * (37 * 17 + string_hash(identity.scheme))
+            + string_hash(identity.id)) & 0xFFFFFFFF
 
 
 def auth_order(ids: list[Id]) -> list[Id]:
@@ -65,8 +57,7 @@ def auth_order(ids: list[Id]) -> list[Id]:
     order `auth` ACLs expand to and whoAmI answers in.  (The map grows past 12 ids; a
     connection with that many is not modelled.)"""
     def bin_of(identity: Id) -> int:
-        value = _id_hash(identity)
-        return ((value ^ (value >> 16)) & 0x7FFFFFFF) & 15
+        return spread(_id_hash(identity)) & 0x7FFFFFFF & 15
     return sorted(ids, key=bin_of)
 
 

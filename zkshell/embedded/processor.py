@@ -310,7 +310,7 @@ class RequestProcessor:
         node = self.tree.readable(path, client.auth)
         if watch:
             self.watches.watch_children(path, client)
-        writer = Writer().strings(list(node.children))
+        writer = Writer().strings(node.child_names())
         return writer.stat(node.stat()).bytes() if opcode == Op.GET_CHILDREN2 else writer.bytes()
 
     def _get_acl(self, client: Client, reader: Reader, opcode: int) -> bytes:
@@ -355,7 +355,7 @@ class RequestProcessor:
                 continue
             out.int(opcode).bool(False).int(0)
             if opcode == Op.GET_CHILDREN:
-                out.strings(list(node.children))
+                out.strings(node.child_names())
             else:
                 out.buffer(node.data).stat(node.stat())
         return out.int(-1).bool(True).int(-1).bytes()

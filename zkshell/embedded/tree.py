@@ -25,6 +25,7 @@ from typing import NamedTuple
 from zkshell.embedded import acl as acls
 from zkshell.embedded import quotas
 from zkshell.embedded.codes import Err, EventType, Perm, ZooKeeperError
+from zkshell.embedded.javaorder import ChildTable, capacity_for_copy, in_hash_order
 from zkshell.embedded.jute import ACL, Id, Stat
 from zkshell.embedded.paths import SPECIAL_PATHS, child_name, normal, parent_of, path_problem
 
@@ -85,8 +86,17 @@ class Znode:
     cversion: int = 0  # as StatPersisted stores it: the number of child creates
     aversion: int = 0
     ephemeral_owner: int = 0  # stored as is: a session id, CONTAINER_OWNER or a TTL owner
-    # Child names in insertion order (DataNode keeps a HashSet; clients sort if they care).
+    # Child names in insertion order, and the capacity DataNode's HashSet has grown to:
+    # together they give the order ZooKeeper lists children in (`child_names`).
     children: dict[str, None] = field(default_factory=dict)
+    child_capacity: int = 0
+
+    def child_names(self) -> list[str]:
+        return in_hash_order(self.children, self.child_capacity or 8)
+
+    def add_child(self, name: str) -> None:
+        self.child_capacity = ChildTable.grown(self.child_capacity, list(self.children), name)
+        self.children[name] = None
 
     def stat(self) -> Stat:
         """The Stat a client sees (DataNode.copyStat): the stored cversion counts child
@@ -126,9 +136,10 @@ def _initial_nodes() -> dict[str, Znode]:
     """/, /zookeeper, /zookeeper/quota and /zookeeper/config as DataTree's constructor makes
     them: all Stat fields 0, except that /zookeeper/config gets setACL(READ, version -1)."""
     return {
-        "/": Znode(b"", list(acls.OPEN_ACL_UNSAFE), children={"zookeeper": None}),
+        "/": Znode(b"", list(acls.OPEN_ACL_UNSAFE), children={"zookeeper": None},
+                   child_capacity=8),
         "/zookeeper": Znode(b"", list(acls.OPEN_ACL_UNSAFE),
-                            children={"quota": None, "config": None}),
+                            children={"quota": None, "config": None}, child_capacity=8),
         "/zookeeper/quota": Znode(b"", list(acls.OPEN_ACL_UNSAFE)),
         "/zookeeper/config": Znode(b"", list(acls.READ_ACL_UNSAFE), aversion=-1),
     }
@@ -192,7 +203,7 @@ class DataTree:
         return node
 
     def children(self, path: str) -> list[str]:
-        return list(self.existing(path).children)
+        return self.existing(path).child_names()
 
     def all_children_number(self, path: str) -> int:
         """DataTree.getAllChildrenNumber: every node below `path`, /zookeeper's included."""
@@ -202,8 +213,10 @@ class DataTree:
         return sum(1 for key in self.nodes if key.startswith(prefix))
 
     def ephemerals(self, session_id: int) -> list[str]:
-        return sorted(path for path, node in self.nodes.items()
-                      if node.ephemeral_owner == session_id and session_id != 0)
+        """In the order of the HashSet copy ZooKeeper hands out (DataTree.getEphemerals)."""
+        mine = [path for path, node in self.nodes.items()
+                if node.ephemeral_owner == session_id and session_id != 0]
+        return in_hash_order(mine, capacity_for_copy(len(mine)))
 
     def get_acl(self, path: str, auth: list[Id]) -> tuple[list[ACL], Stat]:
         """getACL needs READ or ADMIN; without ADMIN digest ids come back as "user:x"."""
@@ -252,7 +265,7 @@ class DataTree:
         self._touch(txn, path)
         parent.cversion += 1
         parent.pzxid = txn.zxid
-        parent.children[child_name(path)] = None
+        parent.add_child(child_name(path))
         node = Znode(data, fixed_acl, czxid=txn.zxid, mzxid=txn.zxid, pzxid=txn.zxid,
                      ctime=txn.time_ms, mtime=txn.time_ms, ephemeral_owner=owner)
         self.nodes[path] = node
