@@ -79,11 +79,16 @@ class WireClient:
                 return packet
             self.events.append((packet.body.int(), packet.body.int(), packet.body.string()))
 
-    def closed_by_server(self) -> bool:
+    def closed_by_server(self, wait: float = 2.0) -> bool:
+        """True when the server has closed the connection (EOF or reset) within `wait`
+        seconds; False when it is still open (then a byte it sent is lost)."""
+        self.sock.settimeout(wait)
         try:
             return self.sock.recv(1) == b""
-        except (ConnectionError, socket.timeout):
+        except ConnectionError:
             return True
+        except socket.timeout:
+            return False
 
     def close(self) -> None:
         self.sock.close()

@@ -279,16 +279,26 @@ def wire_scenario(address: str) -> list[tuple[str, object]]:
     checker = WireClient(address)
     checker.connect()
     checker.send(13, Writer().string("/c").int(0).bytes())
-    log.append(("check outside multi", checker.closed_by_server()))
-    late = WireClient(address)
-    log.append(("after check", (late.connect(checker.session_id, checker.password),
-                                late.closed_by_server())))
-    late = WireClient(address)
-    late.connect()
-    log.append(("zxid after check", late.call(3, Writer().string("/").bool(False).bytes())[:3]))
+    # No reply to the check: the next packet is the reply to the exists after it.
+    log.append(("check outside multi, then exists",
+                checker.call(3, Writer().string("/").bool(False).bytes())[:3]))
     bad = WireClient(address)
     bad.send_raw(b"\x00\x00\x00\x0c" + b"\x00" * 12)
     log.append(("short connect closed", bad.closed_by_server()))
+    ahead = WireClient(address)
+    ahead.send_raw(Writer().int(45).int(0).long(1 << 40).int(4000).long(0).buffer(bytes(16))
+                   .bool(False).bytes())
+    log.append(("client ahead of the server", ahead.closed_by_server()))
+    big = WireClient(address)
+    big.connect()
+    big.send_raw(Writer().int(0x100000).bytes())
+    log.append(("frame over jute.maxbuffer", big.closed_by_server()))
+    sasl = WireClient(address)
+    sasl.connect()
+    sasl.send(102, Writer().buffer(b"token").bytes())
+    packet = sasl.read_packet()
+    log.append(("sasl", (packet.xid, packet.zxid, packet.err, packet.body.buffer())))
+    log.append(("after sasl", sasl.call(3, Writer().string("/").bool(False).bytes()).err))
     return log
 
 

@@ -30,8 +30,8 @@ from zkshell.embedded.sessions import session_password
 if TYPE_CHECKING:
     from zkshell.embedded.server import ServerCore
 
-# BinaryInputArchive.maxBuffer (jute.maxbuffer, 0xfffff) plus jute.maxbuffer.extrasize (1024).
-MAX_FRAME = 0xFFFFF + 1024
+# NIOServerCnxn.readLength: a packet may be as long as jute.maxbuffer (0xfffff), no longer.
+MAX_FRAME = 0xFFFFF
 _VERSION_LINE = b"zookeeper.version=3.8.0-zksh-embedded\n"
 _FOUR_LETTER_WORDS = {b"ruok": b"imok", b"isro": b"rw",
                       b"envi": b"Environment:\n" + _VERSION_LINE,

@@ -145,6 +145,10 @@ class RequestProcessor:
             return Reply(reply_header(xid, self.tree.last_zxid, 0), close_connection=True)
         if opcode == Op.AUTH:
             return self._auth(client, xid, reader)
+        if opcode == Op.SASL:
+            # Without SASL configured, ZooKeeperServer.processSasl answers every token with
+            # an empty SetSASLResponse (zxid 0) and carries on.
+            return Reply(reply_header(xid, 0, Err.OK) + Writer().buffer(None).bytes())
         handler = self.handlers.get(opcode)
         if handler is None:
             return Reply(reply_header(xid, -1, Err.UNIMPLEMENTED), close_connection=True)
@@ -159,11 +163,10 @@ class RequestProcessor:
         except (MalformedRecord, UnicodeError, OverflowError):
             err = Err.MARSHALLING_ERROR
         if opcode == Op.CHECK and err == Err.OK:
-            # ZooKeeper 3.8 answers a successful check outside a multi with a null Stat,
-            # which fails to serialize: measured, the connection closes without a reply and
-            # the session is closed (one more zxid).  Clients only send check inside multi.
-            self.close_session(client.session_id)
-            return Reply(None, close_connection=True)
+            # FinalRequestProcessor answers a check outside a multi with a null Stat, which
+            # fails to serialize: measured on 3.8.0, no reply at all, and the connection and
+            # session carry on.  Clients only send check inside a multi.
+            return Reply(None)
         payload = reply_header(xid, self.tree.last_zxid, err)
         return Reply(payload + body if body is not None and err == Err.OK else payload)
 
