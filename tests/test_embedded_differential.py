@@ -309,3 +309,42 @@ def test_wire_replies_are_the_same_from_both_servers(fresh_server: LocalServer,
     for (label, expected), (_, actual) in zip(real, ours):
         assert actual == expected, f"step {label!r}"
     assert len(ours) == len(real)
+
+
+def session_scenario(address: str) -> list[tuple[str, object]]:
+    """Ephemerals going on closeSession and on expiry: which events, in which order, and
+    the zxids the server shows afterwards."""
+    log: list[tuple[str, object]] = []
+    watcher = WireClient(address)
+    watcher.connect(timeout_ms=4000)
+    watcher.call(1, create_body("/s"))
+    for owner_name in ("closer", "silent"):
+        owner = WireClient(address)
+        log.append((f"{owner_name} timeout", owner.connect(timeout_ms=1)))
+        names = [f"/s/{owner_name}-{n}" for n in ("a", "lock-", "zz", "e1")]
+        for name in names:
+            owner.call(1, create_body(name, flags=1))
+            watcher.call(3, Writer().string(name).bool(True).bytes())
+        watcher.call(8, Writer().string("/s").bool(True).bytes())
+        watcher.events.clear()
+        if owner_name == "closer":
+            close = owner.call(-11, xid=9)
+            log.append(("closeSession", (close.xid, close.zxid, close.err)))
+        # else: the owner goes silent and its session expires after 400-600 ms
+        while len(watcher.events) < len(names) + 1:
+            packet = watcher.read_packet()
+            assert packet.xid == -1, packet
+            watcher.events.append((packet.body.int(), packet.body.int(), packet.body.string()))
+        log.append((f"{owner_name} events", list(watcher.events)))
+        after = watcher.call(3, Writer().string("/s").bool(False).bytes())
+        log.append((f"after {owner_name}", (after.zxid, read_stat(after.body)[9:])))
+        again = WireClient(address)
+        log.append((f"{owner_name} again", again.connect(owner.session_id, owner.password)))
+    return log
+
+
+def test_sessions_end_the_same_on_both_servers(fresh_server: LocalServer,
+                                               embedded: EmbeddedServer) -> None:
+    real = session_scenario(fresh_server.address)
+    ours = session_scenario(embedded.address)
+    assert ours == real

@@ -36,11 +36,19 @@ def in_hash_order(names: Iterable[str], capacity: int) -> list[str]:
     return sorted(names, key=lambda name: bin_of(name, capacity))
 
 
-def capacity_for_copy(size: int) -> int:
-    """new HashSet<>(collection): room for size / 0.75 + 1, at least 16, a power of two."""
-    wanted = max(int(size / 0.75) + 1, 16)
+def capacity_for_clone(size: int) -> int:
+    """HashSet.clone (HashMap.putMapEntries into an empty map): a table for size / 0.75 + 1
+    entries, rounded up to a power of two."""
+    wanted = int(size / 0.75 + 1.0)
     capacity = 1
     while capacity < wanted:
+        capacity *= 2
+    return capacity
+
+
+def grown_capacity(capacity: int, size: int) -> int:
+    """A HashMap's table after it holds `size` entries (it doubles past 0.75 full)."""
+    while size > capacity * 3 // 4:
         capacity *= 2
     return capacity
 

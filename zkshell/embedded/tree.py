@@ -25,7 +25,12 @@ from typing import NamedTuple
 from zkshell.embedded import acl as acls
 from zkshell.embedded import quotas
 from zkshell.embedded.codes import Err, EventType, Perm, ZooKeeperError
-from zkshell.embedded.javaorder import ChildTable, capacity_for_copy, in_hash_order
+from zkshell.embedded.javaorder import (
+    ChildTable,
+    capacity_for_clone,
+    grown_capacity,
+    in_hash_order,
+)
 from zkshell.embedded.jute import ACL, Id, Stat
 from zkshell.embedded.paths import SPECIAL_PATHS, child_name, normal, parent_of, path_problem
 
@@ -158,6 +163,8 @@ class DataTree:
     def __init__(self) -> None:
         self.nodes: dict[str, Znode] = _initial_nodes()
         self.last_zxid = 0
+        # How far each session's ephemerals HashSet has grown (it never shrinks).
+        self.ephemeral_capacity: dict[int, int] = {}
 
     # ---------------------------------------------------------------------------------------
     # Transactions
@@ -213,10 +220,13 @@ class DataTree:
         return sum(1 for key in self.nodes if key.startswith(prefix))
 
     def ephemerals(self, session_id: int) -> list[str]:
-        """In the order of the HashSet copy ZooKeeper hands out (DataTree.getEphemerals)."""
+        """In ZooKeeper's order: DataTree keeps a session's ephemerals in a HashSet (16
+        bins, more once it has held more than 12) and hands out a clone of it, which is
+        what getEphemerals lists and closeSession deletes in order."""
         mine = [path for path, node in self.nodes.items()
                 if node.ephemeral_owner == session_id and session_id != 0]
-        return in_hash_order(mine, capacity_for_copy(len(mine)))
+        kept = in_hash_order(mine, self.ephemeral_capacity.get(session_id, 16))
+        return in_hash_order(kept, capacity_for_clone(len(kept)))
 
     def get_acl(self, path: str, auth: list[Id]) -> tuple[list[ACL], Stat]:
         """getACL needs READ or ADMIN; without ADMIN digest ids come back as "user:x"."""
@@ -269,6 +279,10 @@ class DataTree:
         node = Znode(data, fixed_acl, czxid=txn.zxid, mzxid=txn.zxid, pzxid=txn.zxid,
                      ctime=txn.time_ms, mtime=txn.time_ms, ephemeral_owner=owner)
         self.nodes[path] = node
+        if owner_kind(owner) == "session":
+            count = sum(1 for n in self.nodes.values() if n.ephemeral_owner == owner)
+            self.ephemeral_capacity[owner] = grown_capacity(
+                self.ephemeral_capacity.get(owner, 16), count)
         stat = node.stat()  # DataTree.createNode copies it before the quota bookkeeping
         counted = quotas.is_stats_node(path)
         if counted is not None:
@@ -350,6 +364,7 @@ class DataTree:
         gone = self.ephemerals(session_id)
         for path in gone:
             self._remove(txn, path)
+        self.ephemeral_capacity.pop(session_id, None)
         return gone
 
     # ---------------------------------------------------------------------------------------
