@@ -373,3 +373,20 @@ def test_garbage_after_the_handshake_closes_only_that_connection(server, clients
     assert wire.closed_by_server()
     assert zk.exists("/") is not None
     assert wait_until(lambda: len(server.core.connections) == 1, timeout=5)
+
+
+def test_empty_containers_and_expired_ttl_nodes_are_reaped() -> None:
+    with EmbeddedServer(tick_time_ms=100, container_check_interval_ms=50) as server:
+        wire = WireClient(server.address)
+        wire.connect()
+        assert wire.call(19, create_body("/never-used", flags=4)).err == 0
+        assert wire.call(19, create_body("/box", flags=4)).err == 0
+        assert wire.call(1, create_body("/box/item")).err == 0
+        assert wire.call(21, create_body("/lease", flags=5, ttl=200)).err == 0
+        tree = server.core.tree
+        assert tree.get("/box") is not None and tree.get("/lease") is not None
+        assert wire.call(2, Writer().string("/box/item").int(-1).bytes()).err == 0
+        assert wait_until(lambda: tree.get("/box") is None, timeout=5)
+        assert wait_until(lambda: tree.get("/lease") is None, timeout=5)
+        assert tree.get("/never-used") is not None  # a container is kept until it had a child
+        wire.close()
