@@ -19,6 +19,7 @@ Rules kept from ZooKeeper:
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import NamedTuple, Protocol
@@ -29,6 +30,8 @@ from zkshell.embedded.jute import Id, MalformedRecord, Reader, Writer, reply_hea
 from zkshell.embedded.sessions import SessionTracker
 from zkshell.embedded.tree import DataTree, Transaction
 from zkshell.embedded.watches import WatchManager
+
+_log = logging.getLogger(__name__)
 
 
 class Client(Protocol):
@@ -93,10 +96,8 @@ class RequestProcessor:
         self.watches = watches
         self.wall_clock = wall_clock
         self.handlers: dict[int, Callable[[Client, Reader, int], bytes | None]] = {
-            Op.CREATE: self._create, Op.CREATE2: self._create,
-            Op.CREATE_CONTAINER: self._create, Op.CREATE_TTL: self._create,
-            Op.DELETE: self._delete, Op.SET_DATA: self._set_data, Op.SET_ACL: self._set_acl,
-            Op.CHECK: self._check, Op.MULTI: self._multi, Op.MULTI_READ: self._multi_read,
+            **{opcode: self._single_write for opcode in _MULTI_WRITES},
+            Op.SET_ACL: self._set_acl, Op.MULTI: self._multi, Op.MULTI_READ: self._multi_read,
             Op.DELETE_CONTAINER: self._delete_container, Op.RECONFIG: self._reconfig,
             Op.EXISTS: self._exists, Op.GET_DATA: self._get_data, Op.GET_ACL: self._get_acl,
             Op.GET_CHILDREN: self._get_children, Op.GET_CHILDREN2: self._get_children,
@@ -162,6 +163,10 @@ class RequestProcessor:
             err = exc.code
         except (MalformedRecord, UnicodeError, OverflowError):
             err = Err.MARSHALLING_ERROR
+        except Exception as exc:  # a bug of ours; FinalRequestProcessor's answer to its own
+            _log.warning("request of type %d failed: %r", opcode, exc)
+            _log.debug("request of type %d failed", opcode, exc_info=True)
+            err = Err.MARSHALLING_ERROR
         if opcode == Op.CHECK and err == Err.OK:
             # FinalRequestProcessor answers a check outside a multi with a null Stat, which
             # fails to serialize: measured on 3.8.0, no reply at all, and the connection and
@@ -192,27 +197,25 @@ class RequestProcessor:
         txn = self.tree.begin(client.session_id, self.wall_clock(), client.auth)
         try:
             body = apply(txn)
-        except ZooKeeperError:
+        except Exception:
             self.tree.rollback(txn)
             raise
         self.watches.deliver(txn.changes)
         return body
 
-    def _apply_create(self, txn: Transaction, opcode: int, args: tuple) -> tuple[str, object]:
-        path, data, acl, flags, ttl = args
-        return self.tree.create(txn, path, data, acl, flags,
-                                container=opcode == Op.CREATE_CONTAINER, ttl=ttl)
-
-    def _create(self, client: Client, reader: Reader, opcode: int) -> bytes | None:
-        args = _read_create(reader, opcode)
-        return self._write(client, lambda txn: self._apply_one(txn, opcode, args).bytes())
-
     # Writes ---------------------------------------------------------------------------------
 
+    def _single_write(self, client: Client, reader: Reader, opcode: int) -> bytes | None:
+        """create, create2, createContainer, createTTL, delete, setData and check."""
+        args = _read_op(reader, opcode)
+        return self._write(client, lambda txn: self._apply_one(txn, opcode, args).bytes())
+
     def _apply_one(self, txn: Transaction, opcode: int, args: tuple) -> Writer:
-        """Apply one write op and write its response record."""
+        """Apply one write op (alone or in a multi) and write its response record."""
         if opcode in (Op.CREATE, Op.CREATE2, Op.CREATE_TTL, Op.CREATE_CONTAINER):
-            path, stat = self._apply_create(txn, opcode, args)
+            path, data, acl, flags, ttl = args
+            path, stat = self.tree.create(txn, path, data, acl, flags,
+                                          container=opcode == Op.CREATE_CONTAINER, ttl=ttl)
             writer = Writer().string(path)
             return writer if opcode == Op.CREATE else writer.stat(stat)
         if opcode == Op.DELETE:
@@ -220,22 +223,8 @@ class RequestProcessor:
             return Writer()
         if opcode == Op.SET_DATA:
             return Writer().stat(self.tree.set_data(txn, *args))
-        if opcode == Op.CHECK:
-            self.tree.check(txn, *args)
-            return Writer()
-        raise AssertionError(opcode)
-
-    def _delete(self, client: Client, reader: Reader, opcode: int) -> bytes | None:
-        args = _read_op(reader, Op.DELETE)
-        return self._write(client, lambda txn: self._apply_one(txn, Op.DELETE, args).bytes())
-
-    def _set_data(self, client: Client, reader: Reader, opcode: int) -> bytes | None:
-        args = _read_op(reader, Op.SET_DATA)
-        return self._write(client, lambda txn: self._apply_one(txn, Op.SET_DATA, args).bytes())
-
-    def _check(self, client: Client, reader: Reader, opcode: int) -> bytes | None:
-        args = _read_op(reader, Op.CHECK)
-        return self._write(client, lambda txn: self._apply_one(txn, Op.CHECK, args).bytes())
+        self.tree.check(txn, *args)
+        return Writer()
 
     def _set_acl(self, client: Client, reader: Reader, opcode: int) -> bytes | None:
         path, acl, version = reader.path(), reader.acl_list(), reader.int()
@@ -274,6 +263,9 @@ class RequestProcessor:
             except ZooKeeperError as exc:
                 failure = (index, exc.code)
                 break
+            except Exception:
+                self.tree.rollback(txn)
+                raise
         if failure is not None:
             self.tree.rollback(txn)
             failed_at, code = failure
