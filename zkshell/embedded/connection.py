@@ -63,6 +63,7 @@ class Connection:
             if await self._handshake():
                 while not self.closed:
                     self._handle(await self._read_frame())
+                    await self.writer.drain()  # a client that does not read is not fed more
         except (asyncio.IncompleteReadError, ConnectionError, BadFrame, MalformedRecord):
             pass
         except asyncio.CancelledError:
