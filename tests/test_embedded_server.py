@@ -422,3 +422,17 @@ def test_random_requests_never_break_the_server(server, clients, caplog) -> None
     assert answered > 200
     assert zk.get("/fuzz")[0] is not None
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_a_restarted_server_keeps_its_port_tree_and_sessions(clients, server) -> None:
+    zk = clients()
+    zk.create("/kept", b"1")
+    session = zk.client_id
+    reconnected = threading.Event()
+    zk.add_listener(lambda state: state == KazooState.CONNECTED and reconnected.set())
+    port = server.port
+    server.stop()
+    server.start()
+    assert server.port == port
+    assert reconnected.wait(10)
+    assert zk.client_id == session and zk.get("/kept")[0] == b"1"

@@ -52,8 +52,8 @@ def wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-# Multi's sub-ops: the opcodes MultiOperationRecord accepts.
-_MULTI_WRITES = (Op.CREATE, Op.CREATE2, Op.CREATE_TTL, Op.CREATE_CONTAINER, Op.DELETE,
+# The writes a multi may hold (MultiOperationRecord); each may also come on its own.
+_WRITE_OPS = (Op.CREATE, Op.CREATE2, Op.CREATE_TTL, Op.CREATE_CONTAINER, Op.DELETE,
                  Op.SET_DATA, Op.CHECK)
 
 
@@ -96,7 +96,7 @@ class RequestProcessor:
         self.watches = watches
         self.wall_clock = wall_clock
         self.handlers: dict[int, Callable[[Client, Reader, int], bytes | None]] = {
-            **{opcode: self._single_write for opcode in _MULTI_WRITES},
+            **{opcode: self._single_write for opcode in _WRITE_OPS},
             Op.SET_ACL: self._set_acl, Op.MULTI: self._multi, Op.MULTI_READ: self._multi_read,
             Op.DELETE_CONTAINER: self._delete_container, Op.RECONFIG: self._reconfig,
             Op.EXISTS: self._exists, Op.GET_DATA: self._get_data, Op.GET_ACL: self._get_acl,
@@ -245,7 +245,7 @@ class RequestProcessor:
 
     def _multi(self, client: Client, reader: Reader, opcode: int) -> bytes:
         try:
-            ops = _read_multi(reader, _MULTI_WRITES)
+            ops = _read_multi(reader, _WRITE_OPS)
         except MalformedRecord:
             self.tree.begin(client.session_id, self.wall_clock())  # zxid taken, then failed
             raise

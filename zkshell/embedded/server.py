@@ -55,7 +55,11 @@ class ServerCore:
 
 
 class EmbeddedServer:
-    """Start with `start()` (or `with`), stop with `stop()`; `address` is "host:port"."""
+    """Start with `start()` (or `with`), stop with `stop()`; `address` is "host:port".
+
+    Stopping closes every connection and the port; starting again serves the same tree on
+    the same port, and sessions that have not expired meanwhile carry on: a server restart.
+    """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, tick_time_ms: int = 2000,
                  min_session_timeout_ms: int | None = None,
