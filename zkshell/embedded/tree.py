@@ -163,8 +163,25 @@ class DataTree:
     def __init__(self) -> None:
         self.nodes: dict[str, Znode] = _initial_nodes()
         self.last_zxid = 0
-        # How far each session's ephemerals HashSet has grown (it never shrinks).
+        # Each session's ephemeral paths in creation order, and how far ZooKeeper's HashSet
+        # of them has grown (it never shrinks).
+        self.ephemeral_paths: dict[int, dict[str, None]] = {}
         self.ephemeral_capacity: dict[int, int] = {}
+
+    def _put(self, path: str, node: Znode | None) -> None:
+        """Set or remove the node at `path`, keeping the ephemerals index in step."""
+        old = self.nodes.pop(path, None)
+        if old is not None and owner_kind(old.ephemeral_owner) == "session":
+            self.ephemeral_paths.get(old.ephemeral_owner, {}).pop(path, None)
+        if node is None:
+            return
+        self.nodes[path] = node
+        owner = node.ephemeral_owner
+        if owner_kind(owner) == "session":
+            mine = self.ephemeral_paths.setdefault(owner, {})
+            mine[path] = None
+            self.ephemeral_capacity[owner] = grown_capacity(
+                self.ephemeral_capacity.get(owner, 16), len(mine))
 
     # ---------------------------------------------------------------------------------------
     # Transactions
@@ -178,10 +195,7 @@ class DataTree:
     def rollback(self, txn: Transaction) -> None:
         """Undo what `txn` did (a multi whose later op failed); the zxid stays consumed."""
         for path, saved in txn.undo.items():
-            if saved is None:
-                self.nodes.pop(path, None)
-            else:
-                self.nodes[path] = saved
+            self._put(path, saved)
         txn.undo.clear()
         txn.changes.clear()
 
@@ -223,8 +237,7 @@ class DataTree:
         """In ZooKeeper's order: DataTree keeps a session's ephemerals in a HashSet (16
         bins, more once it has held more than 12) and hands out a clone of it, which is
         what getEphemerals lists and closeSession deletes in order."""
-        mine = [path for path, node in self.nodes.items()
-                if node.ephemeral_owner == session_id and session_id != 0]
+        mine = list(self.ephemeral_paths.get(session_id, {})) if session_id else []
         kept = in_hash_order(mine, self.ephemeral_capacity.get(session_id, 16))
         return in_hash_order(kept, capacity_for_clone(len(kept)))
 
@@ -278,11 +291,7 @@ class DataTree:
         parent.add_child(child_name(path))
         node = Znode(data, fixed_acl, czxid=txn.zxid, mzxid=txn.zxid, pzxid=txn.zxid,
                      ctime=txn.time_ms, mtime=txn.time_ms, ephemeral_owner=owner)
-        self.nodes[path] = node
-        if owner_kind(owner) == "session":
-            count = sum(1 for n in self.nodes.values() if n.ephemeral_owner == owner)
-            self.ephemeral_capacity[owner] = grown_capacity(
-                self.ephemeral_capacity.get(owner, 16), count)
+        self._put(path, node)
         stat = node.stat()  # DataTree.createNode copies it before the quota bookkeeping
         counted = quotas.is_stats_node(path)
         if counted is not None:
@@ -321,7 +330,7 @@ class DataTree:
         parent = self._touch(txn, parent_path)
         gone = self._touch(txn, path)
         self._count_for_quota(txn, path, -len(gone.data or b""), -1)
-        del self.nodes[path]
+        self._put(path, None)
         parent.children.pop(child_name(path), None)
         parent.pzxid = max(parent.pzxid, txn.zxid)  # DataTree.deleteNode: only forward
         txn.changes += [Change(EventType.NODE_DELETED, path),
@@ -365,6 +374,7 @@ class DataTree:
         for path in gone:
             self._remove(txn, path)
         self.ephemeral_capacity.pop(session_id, None)
+        self.ephemeral_paths.pop(session_id, None)
         return gone
 
     # ---------------------------------------------------------------------------------------
