@@ -340,7 +340,7 @@ def test_children_come_in_java_hashset_order() -> None:
     for name in names:
         create(tree, f"/p/{name}")
     node = tree.get("/p")
-    assert node.child_capacity == 16  # grown past 6 entries (0.75 of 8)
+    assert node.children.capacity == 16  # grown past 6 entries (0.75 of 8)
     assert node.child_names() == sorted(names, key=lambda n: bin_of(n, 16))
     # Whether that is ZooKeeper's order is checked against the real server in
     # test_embedded_differential.py.

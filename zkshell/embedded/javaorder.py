@@ -10,7 +10,7 @@ grow into trees (9+ colliding names in a table of 64+) are not modelled.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 
 def string_hash(text: str) -> int:
@@ -53,20 +53,63 @@ def grown_capacity(capacity: int, size: int) -> int:
     return capacity
 
 
-class ChildTable:
-    """How big a DataNode's children HashSet has grown: it never shrinks."""
+class JavaHashSet:
+    """A java.util.HashSet<String> of names, for its iteration order: a DataNode's children.
+
+    Each name's hash is computed once; the table doubles past 0.75 full, or when a bin of a
+    table smaller than 64 reaches 9 names (HashMap.treeifyBin resizes instead); it never
+    shrinks.  Iteration is in Java's order.
+    """
 
     TREEIFY_THRESHOLD = 8
     MIN_TREEIFY_CAPACITY = 64
 
-    @staticmethod
-    def grown(capacity: int, names: list[str], added: str) -> int:
-        """HashMap.putVal: the capacity after `added` joined `names` (already in the set)."""
-        if capacity == 0:
-            capacity = 8  # new HashSet<>(8) on the first child
-        same_bin = sum(1 for name in names if bin_of(name, capacity) == bin_of(added, capacity))
-        if same_bin >= ChildTable.TREEIFY_THRESHOLD and capacity < ChildTable.MIN_TREEIFY_CAPACITY:
-            capacity *= 2  # treeifyBin resizes a small table instead
-        if len(names) + 1 > capacity * 3 // 4:
-            capacity *= 2
-        return capacity
+    def __init__(self, names: Iterable[str] = (), capacity: int = 8) -> None:
+        self.capacity = capacity  # DataNode: new HashSet<>(8) on the first child
+        self._hashes: dict[str, int] = {}  # insertion order, which a bin keeps
+        self._bin_sizes: dict[int, int] = {}
+        for name in names:
+            self.add(name)
+
+    def _bin(self, hashed: int) -> int:
+        return hashed & (self.capacity - 1)
+
+    def _resize(self) -> None:
+        self.capacity *= 2
+        self._bin_sizes = {}
+        for hashed in self._hashes.values():
+            self._bin_sizes[self._bin(hashed)] = self._bin_sizes.get(self._bin(hashed), 0) + 1
+
+    def add(self, name: str) -> None:
+        """HashMap.putVal."""
+        if name in self._hashes:
+            return
+        hashed = spread(string_hash(name))
+        already_in_bin = self._bin_sizes.get(self._bin(hashed), 0)
+        self._hashes[name] = hashed
+        self._bin_sizes[self._bin(hashed)] = already_in_bin + 1
+        if (already_in_bin >= self.TREEIFY_THRESHOLD
+                and self.capacity < self.MIN_TREEIFY_CAPACITY):
+            self._resize()
+        if len(self._hashes) > self.capacity * 3 // 4:
+            self._resize()
+
+    def discard(self, name: str) -> None:
+        hashed = self._hashes.pop(name, None)
+        if hashed is not None:
+            self._bin_sizes[self._bin(hashed)] -= 1
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._hashes
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._hashes, key=lambda name: self._bin(self._hashes[name])))
+
+    def copy(self) -> JavaHashSet:
+        twin = JavaHashSet(capacity=self.capacity)
+        twin._hashes = dict(self._hashes)
+        twin._bin_sizes = dict(self._bin_sizes)
+        return twin

@@ -11,7 +11,7 @@ default): going over one is only logged, as by ZooKeeper.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Protocol
 
 QUOTA_ROOT = "/zookeeper/quota"
@@ -20,7 +20,7 @@ LIMITS, STATS = "zookeeper_limits", "zookeeper_stats"
 
 class _Node(Protocol):
     data: bytes | None
-    children: dict[str, None]
+    children: Collection[str]
 
 
 def stats_path(quota_path: str) -> str:

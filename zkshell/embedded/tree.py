@@ -26,7 +26,7 @@ from zkshell.embedded import acl as acls
 from zkshell.embedded import quotas
 from zkshell.embedded.codes import Err, EventType, Perm, ZooKeeperError
 from zkshell.embedded.javaorder import (
-    ChildTable,
+    JavaHashSet,
     capacity_for_clone,
     grown_capacity,
     in_hash_order,
@@ -91,17 +91,11 @@ class Znode:
     cversion: int = 0  # as StatPersisted stores it: the number of child creates
     aversion: int = 0
     ephemeral_owner: int = 0  # stored as is: a session id, CONTAINER_OWNER or a TTL owner
-    # Child names in insertion order, and the capacity DataNode's HashSet has grown to:
-    # together they give the order ZooKeeper lists children in (`child_names`).
-    children: dict[str, None] = field(default_factory=dict)
-    child_capacity: int = 0
+    # Child names as DataNode's HashSet holds them, iterated in Java's order.
+    children: JavaHashSet = field(default_factory=JavaHashSet)
 
     def child_names(self) -> list[str]:
-        return in_hash_order(self.children, self.child_capacity or 8)
-
-    def add_child(self, name: str) -> None:
-        self.child_capacity = ChildTable.grown(self.child_capacity, list(self.children), name)
-        self.children[name] = None
+        return list(self.children)
 
     def stat(self) -> Stat:
         """The Stat a client sees (DataNode.copyStat): the stored cversion counts child
@@ -113,7 +107,7 @@ class Znode:
                     len(self.data) if self.data else 0, len(self.children), self.pzxid)
 
     def copy(self) -> Znode:
-        return replace(self, acl=list(self.acl), children=dict(self.children))
+        return replace(self, acl=list(self.acl), children=self.children.copy())
 
 
 class Change(NamedTuple):
@@ -141,10 +135,9 @@ def _initial_nodes() -> dict[str, Znode]:
     """/, /zookeeper, /zookeeper/quota and /zookeeper/config as DataTree's constructor makes
     them: all Stat fields 0, except that /zookeeper/config gets setACL(READ, version -1)."""
     return {
-        "/": Znode(b"", list(acls.OPEN_ACL_UNSAFE), children={"zookeeper": None},
-                   child_capacity=8),
+        "/": Znode(b"", list(acls.OPEN_ACL_UNSAFE), children=JavaHashSet(["zookeeper"])),
         "/zookeeper": Znode(b"", list(acls.OPEN_ACL_UNSAFE),
-                            children={"quota": None, "config": None}, child_capacity=8),
+                            children=JavaHashSet(["quota", "config"])),
         "/zookeeper/quota": Znode(b"", list(acls.OPEN_ACL_UNSAFE)),
         "/zookeeper/config": Znode(b"", list(acls.READ_ACL_UNSAFE), aversion=-1),
     }
@@ -288,7 +281,7 @@ class DataTree:
         self._touch(txn, path)
         parent.cversion += 1
         parent.pzxid = txn.zxid
-        parent.add_child(child_name(path))
+        parent.children.add(child_name(path))
         node = Znode(data, fixed_acl, czxid=txn.zxid, mzxid=txn.zxid, pzxid=txn.zxid,
                      ctime=txn.time_ms, mtime=txn.time_ms, ephemeral_owner=owner)
         self._put(path, node)
@@ -331,7 +324,7 @@ class DataTree:
         gone = self._touch(txn, path)
         self._count_for_quota(txn, path, -len(gone.data or b""), -1)
         self._put(path, None)
-        parent.children.pop(child_name(path), None)
+        parent.children.discard(child_name(path))
         parent.pzxid = max(parent.pzxid, txn.zxid)  # DataTree.deleteNode: only forward
         txn.changes += [Change(EventType.NODE_DELETED, path),
                         Change(EventType.NODE_CHILDREN_CHANGED, parent_path)]
