@@ -259,6 +259,56 @@ def wire_scenario(address: str) -> list[tuple[str, object]]:
     call("checkWatches /p any", 17, Writer().string("/p").int(3).bytes())
     call("create /r/after", 1, create_body("/r/after"))
     log.append(("events so far", list(wire.events)))
+
+    def multi(*ops: bytes) -> bytes:
+        return b"".join(ops) + Writer().int(-1).bool(True).int(-1).bytes()
+
+    def op(opcode: int, body: bytes) -> bytes:
+        return Writer().int(opcode).bool(False).int(-1).bytes() + body
+
+    def multi_results(body) -> list:
+        results = []
+        while True:
+            opcode, done, err = body.int(), body.bool(), body.int()
+            if done:
+                return results
+            if opcode == -1:
+                results.append(("error", body.int()))
+            elif opcode == 1:
+                results.append(("create", body.string()))
+            elif opcode == 15:
+                results.append(("create2", body.string(), read_stat(body)[4:]))
+            elif opcode == 5:
+                results.append(("setData", read_stat(body)[4:]))
+            elif opcode == 8:
+                results.append(("children", body.strings()))
+            elif opcode == 4:
+                results.append(("data", body.buffer(), read_stat(body)[4:]))
+            else:
+                results.append((opcode, err))
+
+    call("multi of every write", 14, multi(
+        op(1, create_body("/mm", b"1")), op(15, create_body("/mm/a", b"2", flags=2)),
+        op(19, create_body("/mm/c", flags=4)), op(21, create_body("/mm/t", flags=5, ttl=9000)),
+        op(5, Writer().string("/mm").buffer(b"3").int(0).bytes()),
+        op(13, Writer().string("/mm").int(1).bytes()),
+        op(2, Writer().string("/mm/c").int(-1).bytes())), multi_results)
+    call("multi failing on a version", 14, multi(
+        op(1, create_body("/mx")), op(13, Writer().string("/mm").int(0).bytes()),
+        op(2, Writer().string("/mm").int(-1).bytes())), multi_results)
+    call("empty multi", 14, multi(), multi_results)
+    call("multi with a read op", 14, multi(op(4, Writer().string("/mm").bool(False).bytes())))
+    call("multiRead", 22, multi(
+        op(8, Writer().string("/mm").bool(False).bytes()),
+        op(4, Writer().string("/mm").bool(False).bytes()),
+        op(4, Writer().string("/nope").bool(False).bytes())), multi_results)
+    wire.events.clear()
+    watches2 = (Writer().long(0).strings(["/mm"]).strings(["/mm/zz"]).strings(["/mm"])
+                .strings(["/mm/t"]).strings(["/mm"]).bytes())
+    call("setWatches2", 105, watches2)
+    call("set under a recursive watch", 5, Writer().string("/mm/t").buffer(b"r").int(-1).bytes())
+    call("create under a persistent watch", 1, create_body("/mm/t/kid"))
+    log.append(("setWatches2 events", list(wire.events)))
     wire.send(999)
     packet = wire.read_packet()
     log.append(("unknown opcode", (packet.xid, packet.zxid, packet.err, wire.closed_by_server())))

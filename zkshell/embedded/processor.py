@@ -72,7 +72,8 @@ def _read_op(reader: Reader, opcode: int) -> tuple:
     if opcode == Op.SET_DATA:
         return reader.path(), reader.buffer(), reader.int()
     if opcode in (Op.GET_DATA, Op.GET_CHILDREN):
-        return (reader.path(),)
+        path, _watch = reader.path(), reader.bool()  # multiRead sets no watches
+        return (path,)
     raise MalformedRecord(f"no multi op of type {opcode}")
 
 
@@ -85,7 +86,21 @@ def _read_multi(reader: Reader, allowed: tuple[int, ...]) -> list[tuple[int, tup
             return ops
         if opcode not in allowed:
             raise MalformedRecord(f"no multi op of type {opcode}")
-        ops.append((opcode, _read_op(reader, opcode)))
+        args = _read_op(reader, opcode)
+        if opcode in (Op.CREATE, Op.CREATE2, Op.CREATE_TTL, Op.CREATE_CONTAINER):
+            opcode = _create_op_in_multi(args[3], opcode)
+        ops.append((opcode, args))
+
+
+def _create_op_in_multi(flags: int, opcode: int) -> int:
+    """MultiOperationRecord turns every create into Op.create(...), whose opcode comes from
+    the flags: createTTL for a TTL mode, createContainer for a container, else create (a
+    create2 in a multi answers as a plain create, measured on 3.8.0)."""
+    if flags in (5, 6):
+        return Op.CREATE_TTL
+    if flags == 4:
+        return Op.CREATE_CONTAINER
+    return Op.CREATE if opcode != Op.CREATE_TTL else opcode
 
 
 class RequestProcessor:
