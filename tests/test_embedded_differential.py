@@ -232,6 +232,11 @@ def wire_scenario(address: str) -> list[tuple[str, object]]:
     call("check bad version", 13, Writer().string("/c").int(7).bytes())
     call("reconfig", 16, Writer().string("").string("").string("").long(-1).bytes())
     call("garbled getData", 4, b"\x00\x00")
+    call("garbled create", 1, b"\x00\x00")
+    call("garbled setData", 5, Writer().string("/c").bytes())
+    call("garbled delete", 2, b"\x00\x00\x00\x02/c")
+    call("garbled multi", 14, b"\x00\x00\x00\x01")
+    call("zxid after garbled writes", 3, Writer().string("/").bool(False).bytes())
     call("auth digest", 100, Writer().int(0).string("digest").buffer(b"u:p").bytes(), xid=-4)
     call("whoAmI after auth", 107, b"",
          lambda b: [(b.string(), b.string()) for _ in range(b.int())])
@@ -398,3 +403,62 @@ def test_sessions_end_the_same_on_both_servers(fresh_server: LocalServer,
     real = session_scenario(fresh_server.address)
     ours = session_scenario(embedded.address)
     assert ours == real
+
+
+def acl_scenario(address: str) -> Recorder:
+    """Every operation against nodes whose ACLs grant one permission each, from a client
+    with no credentials, one with digest credentials and one matched by ip."""
+    rec = Recorder(address)
+    try:
+        owner = rec.connect("owner", auth_data=[("digest", "bob:pw")])
+        stranger = rec.connect("stranger")
+        step = rec.step
+        bob = make_digest_acl("bob", "pw", all=True)
+        grants = {"read": make_acl("world", "anyone", read=True),
+                  "write": make_acl("world", "anyone", write=True),
+                  "create": make_acl("world", "anyone", create=True),
+                  "delete": make_acl("world", "anyone", delete=True),
+                  "admin": make_acl("world", "anyone", admin=True),
+                  "ip": make_acl("ip", "127.0.0.0/8", read=True, write=True),
+                  "other-ip": make_acl("ip", "10.1.2.3", all=True)}
+        for name, grant in grants.items():
+            step(f"owner creates /{name}", lambda n=name, g=grant: owner.create(
+                f"/{n}", b"d", acl=[bob, g]))
+            step(f"owner creates /{name}/kid", lambda n=name: owner.create(f"/{n}/kid"))
+        for name in grants:
+            node = f"/{name}"
+            step(f"{name}: get", lambda p=node: stranger.get(p))
+            step(f"{name}: exists", lambda p=node: stranger.exists(p))
+            step(f"{name}: children", lambda p=node: stranger.get_children(p))
+            step(f"{name}: get acl", lambda p=node: stranger.get_acls(p))
+            step(f"{name}: set", lambda p=node: stranger.set(p, b"x"))
+            step(f"{name}: create child", lambda p=node: stranger.create(f"{p}/new"))
+            step(f"{name}: delete child", lambda p=node: stranger.delete(f"{p}/kid"))
+            step(f"{name}: set acl", lambda p=node: stranger.set_acls(
+                p, [make_acl("world", "anyone", all=True)]))
+
+            def checked_multi(p=node):
+                tx = stranger.transaction()
+                tx.check(p, 0)
+                tx.create(f"{p}/via-multi")
+                return [type(r).__name__ if isinstance(r, Exception) else r
+                        for r in tx.commit()]
+            step(f"{name}: multi", checked_multi)
+        step("auth acl for an ip-only client", lambda: stranger.create(
+            "/mine", acl=[make_acl("auth", "", all=True)]))
+        step("auth acl for a digest client", lambda: owner.create(
+            "/mine", acl=[make_acl("auth", "", read=True)]))
+        step("owner reads /mine", lambda: owner.get_acls("/mine"))
+    finally:
+        rec.close()
+    return rec
+
+
+def test_acls_are_enforced_the_same_on_both_servers(fresh_server: LocalServer,
+                                                    embedded: EmbeddedServer) -> None:
+    real = acl_scenario(fresh_server.address)
+    ours = acl_scenario(embedded.address)
+    for (label, expected), (_, actual) in zip(real.log, ours.log):
+        assert actual == expected, f"step {label!r}"
+    assert len(ours.log) == len(real.log)
+    assert any(result == "NoAuthError" for _, result in real.log)

@@ -7,8 +7,8 @@ applied one at a time, and the watch events a write causes are handed to the con
 before its reply is: a client always sees an event before the reply that follows it.
 
 Rules kept from ZooKeeper:
-- the request body is decoded first; bytes that are not the record give MarshallingError
-  and consume no zxid (except a multi's, which takes its zxid before decoding);
+- bytes that are not the request's record give MarshallingError; a write has taken its
+  zxid by then (3.8.0 decodes a write's record after getNextZxid), a read takes none;
 - a write takes its zxid before it is checked, so a failed write consumes one;
 - the reply header carries the tree's last processed zxid, for reads too;
 - a multi that fails reports OK for the ops before the failing one, the error for it and
@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import NamedTuple, Protocol
 
 from zkshell.embedded import acl as acls
-from zkshell.embedded.codes import PING_XID, Err, EventType, Op, Perm, ZooKeeperError
+from zkshell.embedded.codes import PING_XID, Err, EventType, Op, ZooKeeperError
 from zkshell.embedded.jute import Id, MalformedRecord, Reader, Writer, reply_header
 from zkshell.embedded.sessions import SessionTracker
 from zkshell.embedded.tree import DataTree, Transaction
@@ -54,7 +54,9 @@ def wall_clock_ms() -> int:
 
 # The writes a multi may hold (MultiOperationRecord); each may also come on its own.
 _WRITE_OPS = (Op.CREATE, Op.CREATE2, Op.CREATE_TTL, Op.CREATE_CONTAINER, Op.DELETE,
-                 Op.SET_DATA, Op.CHECK)
+              Op.SET_DATA, Op.CHECK)
+# Every request that becomes a transaction, and so takes a zxid, whatever happens to it.
+_TXN_OPS = (*_WRITE_OPS, Op.SET_ACL, Op.MULTI, Op.RECONFIG, Op.DELETE_CONTAINER)
 
 
 def _read_create(reader: Reader, opcode: int) -> tuple:
@@ -169,6 +171,7 @@ class RequestProcessor:
         if handler is None:
             return Reply(reply_header(xid, -1, Err.UNIMPLEMENTED), close_connection=True)
         body = None
+        zxid_before = self.tree.last_zxid
         try:
             if not self.sessions.is_live(client.session_id):
                 raise ZooKeeperError(Err.SESSION_EXPIRED)
@@ -178,6 +181,8 @@ class RequestProcessor:
             err = exc.code
         except (MalformedRecord, UnicodeError, OverflowError):
             err = Err.MARSHALLING_ERROR
+            if opcode in _TXN_OPS and self.tree.last_zxid == zxid_before:
+                self.tree.begin(client.session_id, self.wall_clock())
         except Exception as exc:  # a bug of ours; FinalRequestProcessor's answer to its own
             _log.warning("request of type %d failed: %r", opcode, exc)
             _log.debug("request of type %d failed", opcode, exc_info=True)
@@ -259,11 +264,7 @@ class RequestProcessor:
         return self._write(client, refuse)
 
     def _multi(self, client: Client, reader: Reader, opcode: int) -> bytes:
-        try:
-            ops = _read_multi(reader, _WRITE_OPS)
-        except MalformedRecord:
-            self.tree.begin(client.session_id, self.wall_clock())  # zxid taken, then failed
-            raise
+        ops = _read_multi(reader, _WRITE_OPS)
         txn = self.tree.begin(client.session_id, self.wall_clock(), client.auth)
         results: list[bytes] = []
         failure: tuple[int, Err] | None = None
@@ -299,9 +300,7 @@ class RequestProcessor:
         path, watch = reader.path(), reader.bool()
         if "\0" in path:
             raise ZooKeeperError(Err.BAD_ARGUMENTS, path)
-        node = self.tree.get(path)
-        if node is not None:
-            acls.check_acl(node.acl, Perm.READ, client.auth, path)
+        node = self.tree.get(path)  # 3.8 checks no ACL for exists ("TODO" in its source)
         if watch:  # DataTree.statNode: the watch is set whether or not the node exists
             self.watches.watch_data(path, client)
         if node is None:
