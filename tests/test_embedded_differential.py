@@ -60,8 +60,9 @@ class Recorder:
             owner = fields["ephemeralOwner"]
             fields["ephemeralOwner"] = self.owners.get(owner, owner)
             return fields
-        if isinstance(value, (list, tuple)):
-            return type(value)(self._plain(item) for item in value)
+        if isinstance(value, (list, tuple)):  # ACL and Id named tuples become plain ones
+            return [self._plain(item) for item in value] if isinstance(value, list) else \
+                tuple(self._plain(item) for item in value)
         return value
 
     def step(self, label: str, action: Callable[[], object]) -> None:
@@ -449,6 +450,11 @@ def acl_scenario(address: str) -> Recorder:
         step("auth acl for a digest client", lambda: owner.create(
             "/mine", acl=[make_acl("auth", "", read=True)]))
         step("owner reads /mine", lambda: owner.get_acls("/mine"))
+        third = rec.connect("third")
+        step("addauth world", lambda: third.add_auth("world", "anyone"))
+        step("addauth unknown scheme", lambda: rec.connect("fourth").add_auth("nope", "x"))
+        step("addauth ip", lambda: rec.connect("fifth").add_auth("ip", "10.0.0.1"))
+        step("ip auth reads /other-ip", lambda: rec.clients["fifth"].get("/other-ip"))
     finally:
         rec.close()
     return rec
