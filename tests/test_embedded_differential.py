@@ -205,6 +205,11 @@ def wire_scenario(address: str) -> list[tuple[str, object]]:
 
     call("createContainer", 19, create_body("/c", b"c", flags=4), path_and_stat)
     call("createTTL", 21, create_body("/t", flags=5, ttl=100000), path_and_stat)
+    call("createContainer, persistent flags", 19, create_body("/c2", flags=0), path_and_stat)
+    call("create, container flags", 1, create_body("/c3", flags=4), lambda b: b.string())
+    call("createContainer, ephemeral flags", 19, create_body("/c4", flags=1), path_and_stat)
+    for child in ("/c2/k", "/c3/k", "/c4/k"):
+        call(f"create {child}", 1, create_body(child))
     call("createTTL zero", 21, create_body("/t0", flags=5, ttl=0))
     call("createTTL plain mode", 21, create_body("/t1", flags=0, ttl=5))
     call("create TTL flags", 1, create_body("/t2", flags=5))
