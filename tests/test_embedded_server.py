@@ -34,6 +34,7 @@ from kazoo.security import make_acl, make_digest_acl
 from tests.conftest import wait_until
 from tests.embedded_wire import WireClient, create_body, read_stat
 from zkshell.embedded import EmbeddedServer
+from zkshell.embedded.acl import digest_id
 from zkshell.embedded.jute import Writer
 from zkshell.server import granted_session_timeout
 
@@ -436,3 +437,31 @@ def test_a_restarted_server_keeps_its_port_tree_and_sessions(clients, server) ->
     assert server.port == port
     assert reconnected.wait(10)
     assert zk.client_id == session and zk.get("/kept")[0] == b"1"
+
+
+def test_a_super_digest_passes_every_acl() -> None:
+    with EmbeddedServer(super_digest=digest_id("super:test")) as server:
+        owner = KazooClient(hosts=server.address, auth_data=[("digest", "bob:pw")])
+        owner.start(timeout=5)
+        owner.create("/locked", b"s", acl=[make_digest_acl("bob", "pw", all=True)])
+        admin = KazooClient(hosts=server.address, auth_data=[("digest", "super:test")])
+        admin.start(timeout=5)
+        impostor = KazooClient(hosts=server.address, auth_data=[("digest", "super:nope")])
+        impostor.start(timeout=5)
+        try:
+            assert admin.get("/locked")[0] == b"s"
+            assert admin.set_acls("/locked", [make_acl("world", "anyone", read=True)])
+            with pytest.raises(NoAuthError):
+                impostor.set("/locked", b"x")
+        finally:
+            for client in (owner, admin, impostor):
+                client.stop()
+                client.close()
+
+
+def test_a_connection_that_never_says_hello_is_closed(server) -> None:
+    server.core.sessionless_timeout_ms = 200
+    silent = WireClient(server.address)
+    started = time.monotonic()
+    assert silent.closed_by_server(wait=3)
+    assert 0.15 < time.monotonic() - started < 2

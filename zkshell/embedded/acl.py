@@ -36,13 +36,17 @@ def digest_id(user_password: str) -> str:
     return f"{user}:{base64.b64encode(sha1).decode()}"
 
 
-def authenticate(scheme: str, auth: bytes, client_ip: str) -> Id | None:
-    """The id an AuthPacket adds to the connection, or None (AuthFailed)."""
+def authenticate(scheme: str, auth: bytes, client_ip: str,
+                 super_digest: str | None = None) -> list[Id]:
+    """The ids an AuthPacket adds to the connection; none means AuthFailed.  A digest equal
+    to the configured super digest also makes the connection "super", which every ACL
+    lets through (zookeeper.DigestAuthenticationProvider.superDigest)."""
     if scheme == "digest":
-        return Id("digest", digest_id(auth.decode("utf-8", errors="replace")))
+        digest = Id("digest", digest_id(auth.decode("utf-8", errors="replace")))
+        return [Id("super", ""), digest] if digest.id == super_digest else [digest]
     if scheme == "ip":
-        return Id("ip", client_ip)
-    return None
+        return [Id("ip", client_ip)]
+    return []
 
 
 def _id_hash(identity: Id) -> int:

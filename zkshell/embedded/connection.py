@@ -82,8 +82,16 @@ class Connection:
         return await self.reader.readexactly(length)
 
     async def _handshake(self) -> bool:
-        """ZooKeeperServer.processConnectRequest; False when the connection is to close."""
-        request = read_connect_request(Reader(await self._read_frame(first=True)))
+        """ZooKeeperServer.processConnectRequest; False when the connection is to close.
+
+        A connection without a session is closed after the sessionless timeout
+        (NIOServerCnxnFactory, zookeeper.nio.sessionlessCnxnTimeout, 10 s)."""
+        try:
+            first = await asyncio.wait_for(self._read_frame(first=True),
+                                           self.core.sessionless_timeout_ms / 1000)
+        except asyncio.TimeoutError:
+            return False
+        request = read_connect_request(Reader(first))
         core = self.core
         if request.last_zxid_seen > core.tree.last_zxid:
             return False  # the client has seen a newer tree than ours: try another server

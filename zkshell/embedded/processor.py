@@ -107,7 +107,9 @@ def _create_op_in_multi(flags: int, opcode: int) -> int:
 
 class RequestProcessor:
     def __init__(self, tree: DataTree, sessions: SessionTracker, watches: WatchManager,
-                 wall_clock: Callable[[], int] = wall_clock_ms) -> None:
+                 wall_clock: Callable[[], int] = wall_clock_ms,
+                 super_digest: str | None = None) -> None:
+        self.super_digest = super_digest  # "super:<base64 sha1>", as ZooKeeper is given it
         self.tree = tree
         self.sessions = sessions
         self.watches = watches
@@ -202,13 +204,12 @@ class RequestProcessor:
         try:
             _type, scheme, auth = reader.int(), reader.string(), reader.buffer()
             peer = next((i.id for i in client.auth if i.scheme == "ip"), "")
-            identity = acls.authenticate(scheme or "", auth or b"", peer)
+            identities = acls.authenticate(scheme or "", auth or b"", peer, self.super_digest)
         except MalformedRecord:
-            identity = None
-        if identity is None:
+            identities = []
+        if not identities:
             return Reply(reply_header(xid, 0, Err.AUTH_FAILED), close_connection=True)
-        if identity not in client.auth:
-            client.auth.append(identity)
+        client.auth.extend(i for i in identities if i not in client.auth)
         return Reply(reply_header(xid, 0, Err.OK))
 
     def _write(self, client: Client, apply: Callable[[Transaction], bytes | None]) -> bytes | None:

@@ -21,17 +21,22 @@ from zkshell.embedded.tree import DataTree
 from zkshell.embedded.watches import WatchManager
 
 CONTAINER_CHECK_INTERVAL_MS = 60_000  # znode.container.checkIntervalMs
+SESSIONLESS_TIMEOUT_MS = 10_000  # zookeeper.nio.sessionlessCnxnTimeout
 
 
 class ServerCore:
     def __init__(self, tick_time_ms: int, min_session_timeout_ms: int | None = None,
                  max_session_timeout_ms: int | None = None,
-                 clock: Callable[[], int] = monotonic_ms) -> None:
+                 clock: Callable[[], int] = monotonic_ms,
+                 super_digest: str | None = None,
+                 sessionless_timeout_ms: int = SESSIONLESS_TIMEOUT_MS) -> None:
+        self.sessionless_timeout_ms = sessionless_timeout_ms
         self.tree = DataTree()
         self.sessions = SessionTracker(tick_time_ms, min_session_timeout_ms,
                                        max_session_timeout_ms, clock)
         self.watches = WatchManager()
-        self.processor = RequestProcessor(self.tree, self.sessions, self.watches)
+        self.processor = RequestProcessor(self.tree, self.sessions, self.watches,
+                                          super_digest=super_digest)
         self.connections: set[Connection] = set()
 
     def register(self, connection: Connection) -> None:
@@ -57,6 +62,10 @@ class ServerCore:
 class EmbeddedServer:
     """Start with `start()` (or `with`), stop with `stop()`; `address` is "host:port".
 
+    `super_digest` ("super:" + base64 of sha1("super:password"), see
+    `zkshell.embedded.acl.digest_id`) makes `addauth digest super:password` pass every ACL,
+    as ZooKeeper's zookeeper.DigestAuthenticationProvider.superDigest does.
+
     Stopping closes every connection and the port; starting again serves the same tree on
     the same port, and sessions that have not expired meanwhile carry on: a server restart.
     """
@@ -64,12 +73,14 @@ class EmbeddedServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, tick_time_ms: int = 2000,
                  min_session_timeout_ms: int | None = None,
                  max_session_timeout_ms: int | None = None,
-                 container_check_interval_ms: int = CONTAINER_CHECK_INTERVAL_MS) -> None:
+                 container_check_interval_ms: int = CONTAINER_CHECK_INTERVAL_MS,
+                 super_digest: str | None = None) -> None:
         self.host = host
         self.port = port
         self.tick_time_ms = tick_time_ms
         self.container_check_interval_ms = container_check_interval_ms
-        self.core = ServerCore(tick_time_ms, min_session_timeout_ms, max_session_timeout_ms)
+        self.core = ServerCore(tick_time_ms, min_session_timeout_ms, max_session_timeout_ms,
+                               super_digest=super_digest)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopping: asyncio.Event | None = None
