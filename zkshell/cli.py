@@ -104,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "play":
         from zkshell.player.cli import main as play_main
         return play_main(argv[1:])
+    if argv and argv[0] == "server":
+        from zkshell.embedded.cli import main as server_main
+        return server_main(argv[1:])
     if argv and argv[0] in ("-h", "--help", "-help"):
         sys.stdout.write(USAGE)
         return ExitStatus.OK

@@ -1,0 +1,172 @@
+"""The embedded server: a ZooKeeper 3.8 wire-compatible, single-node, in-memory server.
+
+`ServerCore` holds the state (tree, sessions, watches, connections) and runs on one asyncio
+event loop, so every request is applied alone, in arrival order.  `EmbeddedServer` gives that
+loop a thread of its own for use from ordinary code and tests:
+
+    with EmbeddedServer() as server:
+        client = KazooClient(server.address)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+
+from zkshell.embedded.connection import Connection
+from zkshell.embedded.processor import RequestProcessor
+from zkshell.embedded.sessions import SessionTracker, monotonic_ms
+from zkshell.embedded.tree import DataTree
+from zkshell.embedded.watches import WatchManager
+
+CONTAINER_CHECK_INTERVAL_MS = 60_000  # znode.container.checkIntervalMs
+SESSIONLESS_TIMEOUT_MS = 10_000  # zookeeper.nio.sessionlessCnxnTimeout
+
+
+class ServerCore:
+    def __init__(self, tick_time_ms: int, min_session_timeout_ms: int | None = None,
+                 max_session_timeout_ms: int | None = None,
+                 clock: Callable[[], int] = monotonic_ms,
+                 super_digest: str | None = None,
+                 sessionless_timeout_ms: int = SESSIONLESS_TIMEOUT_MS) -> None:
+        self.sessionless_timeout_ms = sessionless_timeout_ms
+        self.tree = DataTree()
+        self.sessions = SessionTracker(tick_time_ms, min_session_timeout_ms,
+                                       max_session_timeout_ms, clock)
+        self.watches = WatchManager()
+        self.processor = RequestProcessor(self.tree, self.sessions, self.watches,
+                                          super_digest=super_digest)
+        self.connections: set[Connection] = set()
+
+    def register(self, connection: Connection) -> None:
+        self.connections.add(connection)
+
+    def unregister(self, connection: Connection) -> None:
+        self.connections.discard(connection)
+        self.watches.remove_watcher(connection)
+
+    def drop_connections(self, session_id: int, keep: Connection | None = None) -> None:
+        """Close the session's connections (a reconnect elsewhere, a close, an expiry)."""
+        for connection in [c for c in self.connections
+                           if c.session_id == session_id and c is not keep]:
+            connection.close()
+
+    def expire_sessions(self) -> None:
+        """SessionTrackerImpl.run: each expired session is closed as if it had asked."""
+        for session in self.sessions.expired():
+            self.processor.close_session(session.id)
+            self.drop_connections(session.id)
+
+
+class EmbeddedServer:
+    """Start with `start()` (or `with`), stop with `stop()`; `address` is "host:port".
+
+    `super_digest` ("super:" + base64 of sha1("super:password"), see
+    `zkshell.embedded.acl.digest_id`) makes `addauth digest super:password` pass every ACL,
+    as ZooKeeper's zookeeper.DigestAuthenticationProvider.superDigest does.
+
+    Stopping closes every connection and the port; starting again serves the same tree on
+    the same port, and sessions that have not expired meanwhile carry on: a server restart.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, tick_time_ms: int = 2000,
+                 min_session_timeout_ms: int | None = None,
+                 max_session_timeout_ms: int | None = None,
+                 container_check_interval_ms: int = CONTAINER_CHECK_INTERVAL_MS,
+                 super_digest: str | None = None) -> None:
+        self.host = host
+        self.port = port
+        self.tick_time_ms = tick_time_ms
+        self.container_check_interval_ms = container_check_interval_ms
+        self.core = ServerCore(tick_time_ms, min_session_timeout_ms, max_session_timeout_ms,
+                               super_digest=super_digest)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping: asyncio.Event | None = None
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def start(self) -> EmbeddedServer:
+        """Bind and serve on a thread of its own; raises OSError if the port is taken."""
+        if self._thread is not None:
+            return self
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, args=(ready, failure),
+                                        name=f"zksh-embedded-server-{self.port}", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            self._thread.join()
+            self._thread = None
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        """Close every connection and the listening socket, and end the thread."""
+        thread, self._thread = self._thread, None
+        if thread is None or self._loop is None:
+            return
+        self._loop.call_soon_threadsafe(self._stopping.set)
+        thread.join()
+
+    def __enter__(self) -> EmbeddedServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # ---------------------------------------------------------------------------------------
+
+    def _run(self, ready: threading.Event, failure: list[BaseException]) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._serve(ready))
+        except BaseException as exc:  # handed to start() when it happens while binding
+            if not ready.is_set():
+                failure.append(exc)
+                ready.set()
+        finally:
+            loop.close()
+
+    async def _serve(self, ready: threading.Event) -> None:
+        self._stopping = asyncio.Event()
+        listener = await asyncio.start_server(self._accept, self.host, self.port)
+        self.port = listener.sockets[0].getsockname()[1]
+        ready.set()
+        timers = [asyncio.ensure_future(self._every(self._session_check_interval,
+                                                    self.core.expire_sessions)),
+                  asyncio.ensure_future(self._every(
+                      lambda: self.container_check_interval_ms / 1000,
+                      self.core.processor.delete_expired_containers))]
+        async with listener:
+            await self._stopping.wait()
+            for timer in timers:
+                timer.cancel()
+            for connection in list(self.core.connections):
+                connection.close()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _session_check_interval(self) -> float:
+        """Wake at the next tick bucket a session expires in (ExpiryQueue), at most a tick."""
+        next_expiry = self.core.sessions.next_expiry_ms()
+        now = self.core.sessions.clock()
+        if next_expiry is None:
+            return self.tick_time_ms / 1000
+        return max(0.0, min(next_expiry - now, self.tick_time_ms)) / 1000
+
+    @staticmethod
+    async def _every(interval: Callable[[], float], action: Callable[[], None]) -> None:
+        while True:
+            await asyncio.sleep(interval())
+            action()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await Connection(self.core, reader, writer).serve()
