@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import re
+import socket
+import threading
 import time
 import uuid
 from typing import NamedTuple
@@ -149,6 +151,58 @@ def test_the_toolbar_counts_no_watches_once_the_session_has_expired(zk_server):
     finally:
         session.close()
         proxy.close()
+
+
+class Listener:
+    """A TCP port that takes connections and never answers (`silent`), or closes each at once:
+    what a connection attempt meets at a hung server, or at something that is no ZooKeeper."""
+
+    def __init__(self, silent: bool) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self.socket.getsockname()[1]}"
+        if not silent:  # else the kernel completes the handshake and nobody ever reads
+            threading.Thread(target=self._close_each, daemon=True).start()
+
+    def _close_each(self) -> None:
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return  # closed
+            connection.close()
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+@pytest.mark.parametrize(("kind", "why"), [
+    ("refused", "connection refused, retrying every second"),
+    ("unknown host", "unknown host, retrying every second"),
+    ("silent", "no answer, retrying"),
+    ("closing", "connection closed by the server, retrying every second"),
+    ("several", "{refusing}: connection refused, retrying every second"),
+    ("several unknown", "no server name resolves, retrying every second"),
+])
+def test_the_toolbar_says_why_it_cannot_connect_and_that_it_retries(kind, why):
+    refusing = f"127.0.0.1:{free_port()}"
+    listener = Listener(silent=kind == "silent") if kind in ("silent", "closing") else None
+    server = {"refused": refusing, "unknown host": "nohost.invalid:2181",
+              "several": f"nohost.invalid:2181,{refusing}",
+              "several unknown": "nohost.invalid:2181,nohost2.invalid:2181"}.get(
+                  kind, listener.address if listener else "")
+    session = Session(server, 1000)  # a silent server costs each attempt 1 s
+    shell = Shell(session)
+    session.connect()
+    try:
+        assert wait_until(lambda: session.connect_failure is not None)
+        assert to_plain_text(toolbar(shell)) == (
+            f" {server} ({why.format(refusing=refusing)}) | CONNECTING | no session "
+            "| watches: 0 ")
+    finally:
+        session.close()
+        if listener is not None:
+            listener.close()
+    assert to_plain_text(toolbar(shell)) == f" {server} | CLOSED | no session | watches: 0 "
 
 
 def test_a_history_file_that_cannot_be_read_is_said_once_and_kept_in_memory(tmp_path):

@@ -2,9 +2,9 @@
 
 zkCli does things kazoo's public API cannot: send requests kazoo does not know (addWatch,
 whoAmI, ...), see persistent watch events, tell an expired session from a failed login, fail
-a waiting request as soon as a connection attempt fails, and name the session while it
-reconnects.  The functions here reach into kazoo for exactly that, and nothing else in zksh
-touches an attribute of kazoo's that starts with an underscore.
+a waiting request as soon as a connection attempt fails, say why an attempt failed, and name
+the session while it reconnects.  The functions here reach into kazoo for exactly that, and
+nothing else in zksh touches an attribute of kazoo's that starts with an underscore.
 
 Checked against kazoo 2.10.0 and 2.11.0, the versions pyproject.toml allows (>=2.10,<2.12):
 every name in RELIED_ON exists in both, with the same meaning and the same parameters
@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 
 from kazoo.client import KazooClient
+from kazoo.exceptions import ConnectionDropped
 from kazoo.protocol.serialization import int_struct
 from kazoo.protocol.states import KeeperState
 
@@ -40,6 +41,7 @@ RELIED_ON: dict[str, dict[str, tuple[str, ...] | None]] = {
     },
     "ConnectionHandler": {
         "_connect_loop": ("retry",),
+        "_connect": ("host", "hostip", "port"),
         "_read_watch_event": ("buffer", "offset"),
     },
 }
@@ -51,6 +53,7 @@ _KAZOO_EVENT_TYPES = (1, 2, 3, 4)
 StateHook = Callable[[KeeperState, KeeperState], None]
 ConnectPass = Callable[[], object]
 WatchReader = Callable[[bytes, int], None]
+FailedHook = Callable[[str, int, BaseException], None]
 
 
 # ---- requests -------------------------------------------------------------------------------
@@ -149,6 +152,34 @@ def around_connect_passes(client: KazooClient,
         return around(lambda: original(*args, **kwargs))
 
     connection._connect_loop = connect_loop
+
+
+def follow_connect_failures(client: KazooClient, failed: FailedHook) -> None:
+    """Call `failed(host, port, error)` each time an attempt to connect to one server fails,
+    on kazoo's connection thread, before kazoo goes on to the next one.
+
+    `error` is the socket's own error (ConnectionRefusedError, a timeout, ...) when kazoo
+    wrapped one in its ConnectionDropped, else kazoo's exception: ConnectionDropped when the
+    server closed the connection, the handler's timeout_exception when it accepted it but
+    never answered.  kazoo only logs why an attempt failed; a shell left connecting should
+    say it.  A host that does not resolve is never attempted, so it is not reported here.
+    """
+    connection = client._connection
+    original = connection._connect
+
+    def connect(host: str, hostip: str, port: int) -> object:
+        try:
+            return original(host, hostip, port)
+        except Exception as exc:
+            cause = exc.__context__
+            wrapped = isinstance(exc, ConnectionDropped) and isinstance(cause, OSError)
+            try:
+                failed(host, port, cause if wrapped else exc)
+            except Exception:  # an exception here would replace kazoo's own
+                log.debug("connect failure hook %r failed", failed, exc_info=True)
+            raise
+
+    connection._connect = connect
 
 
 def read_watch_events(client: KazooClient, reader: WatchReader) -> Callable[[], None]:
