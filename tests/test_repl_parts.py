@@ -20,6 +20,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from zkshell.config import Settings
+from zkshell.crash import Crash, left_open_message
 from zkshell.format import stat_block, watcher_block
 from zkshell.history import MemoryHistory, ShellHistory, open_history
 from zkshell.lexer import ZkLexer, highlight
@@ -331,7 +332,7 @@ def test_redo_is_remembered_as_the_command_it_ran_as_history_shows_it(chroot_add
             assert one_iteration(prompt, shell, printer, history, None)
             pipe.send_text("history\r")
             assert one_iteration(prompt, shell, printer, history, None)
-            pipe.send_text("\x03")  # Ctrl+C: nothing runs, the loop goes on
+            pipe.send_text("ls /\x03")  # Ctrl+C with text: nothing runs, the loop goes on
             assert one_iteration(prompt, shell, printer, history, None)
             pipe.send_text("\x04")  # Ctrl+D: the end
             assert not one_iteration(prompt, shell, printer, history, None)
@@ -341,6 +342,52 @@ def test_redo_is_remembered_as_the_command_it_ran_as_history_shows_it(chroot_add
     out = capsys.readouterr()
     assert "0 - create /a\n1 - ls /\n2 - create /a\n3 - history\n" in out.out
     assert "Node already exists: /a" in out.err
+
+
+def test_ctrl_c_on_an_empty_line_ends_the_loop_as_a_crash_and_in_a_search_ends_the_search():
+    shell = Shell(Session("127.0.0.1:1"))
+    printer = TerminalSink(color=False)
+    history = MemoryHistory()
+    history.record("ls /")
+    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+        prompt = build_prompt_session(shell, Settings(), history, None, False)
+        pipe.send_text("\x12ls")  # Ctrl+R finds `ls /`
+        pipe.send_text("\x03\r")  # Ctrl+C ends the search only; Enter runs the empty line
+        assert one_iteration(prompt, shell, printer, history, None)
+        assert shell.state.history == {}
+        pipe.send_text("\x03")
+        with pytest.raises(Crash) as crash:
+            one_iteration(prompt, shell, printer, history, None)
+    assert (crash.value.why, crash.value.exit_status) == ("Ctrl+C", 130)
+
+
+def test_a_session_left_open_keeps_its_ephemerals_until_the_granted_timeout_has_passed(
+        chroot_address, chroot_admin):
+    session = Session(chroot_address, 100000)  # more than the 20 ticks a server grants
+    shell = Shell(session)
+    session.connect()
+    try:
+        assert session.wait_connected(10)
+        assert session.granted_timeout_ms == 4000  # the fixtures' tick is 200 ms
+        shell.execute('create -e /master "m1"')
+        owner = session.session_id
+        session.leave_open()
+        assert (session.state_name, session.session_id) == ("CLOSED", None)
+        stat = chroot_admin.exists("/master")
+        assert stat is not None and stat.ephemeralOwner == owner
+        assert wait_until(lambda: chroot_admin.exists("/master") is None, timeout=30)
+    finally:
+        session.close()
+
+
+def test_the_line_said_for_a_session_left_open():
+    assert left_open_message(0x1000A2B3C4D0005, 30000, "Ctrl+C") == (
+        "zksh: session 0x1000a2b3c4d0005 left open (Ctrl+C); the server expires it and "
+        "deletes its ephemeral znodes about 30 s after its last contact "
+        "(negotiated session timeout 30000 ms)")
+    assert left_open_message(5, 400, "SIGTERM").endswith(
+        " left open (SIGTERM); the server expires it and deletes its ephemeral znodes about "
+        "0.4 s after its last contact (negotiated session timeout 400 ms)")
 
 
 def test_credentials_and_lines_typed_after_a_space_stay_out_of_the_file(tmp_path):

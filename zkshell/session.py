@@ -115,6 +115,8 @@ class Session:
         self._connections = 0
         # Why the latest attempt failed, until a connection is made.
         self.connect_failure: ConnectFailure | None = None
+        # The session timeout the server granted: after it, a session left open expires.
+        self.granted_timeout_ms: int | None = None
         # Set when the server ended the session: "expired" or "auth_failed" (zkCli's state
         # is then CLOSED or AUTH_FAILED, and kazoo, left alone, would start another one).
         self._ended: str | None = None
@@ -137,6 +139,7 @@ class Session:
         self._closing = False
         self._was_connected = False
         self.connect_failure = None
+        self.granted_timeout_ms = None
         self.watches.clear()
         self.client = self._new_client()
         self.client.start_async()
@@ -158,6 +161,8 @@ class Session:
             client, lambda run_pass: self._connect_pass(client, run_pass))
         kazoo_private.follow_connect_failures(
             client, lambda host, port, error: self._connect_failed(client, host, port, error))
+        kazoo_private.follow_granted_timeouts(
+            client, lambda timeout_ms: self._granted(client, timeout_ms))
         return client
 
     def _connect_pass(self, client: KazooClient, run_pass: Callable[[], object]) -> object:
@@ -188,6 +193,10 @@ class Session:
         if failure is not None and client is self.client:
             self.connect_failure = failure
 
+    def _granted(self, client: KazooClient, timeout_ms: int) -> None:
+        if client is self.client:
+            self.granted_timeout_ms = timeout_ms
+
     def close(self) -> None:
         """Close the session gracefully: the server removes its ephemerals at once."""
         if self.client is None:
@@ -213,6 +222,18 @@ class Session:
         self._closing = True  # a killed process prints nothing more
         cut_connection()
         kazoo_private.stop_client(client)
+
+    def leave_open(self) -> None:
+        """Drop the client as a process that is killed drops it, for a shell about to exit:
+        no closeSession, so the server keeps the session and its ephemeral znodes until the
+        granted session timeout has passed.  Returns at once; the client's threads end with
+        the process."""
+        client, self.client = self.client, None
+        if client is None:
+            return
+        self._closing = True  # a killed process prints nothing more
+        self.watches.clear()
+        kazoo_private.drop_connection(client)
 
     # ---- state -------------------------------------------------------------------------
     @property
