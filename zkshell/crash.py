@@ -79,9 +79,8 @@ class CrashOnSignals:
             raise self.pending
 
     def _caught(self, signum: int, frame: FrameType | None) -> None:
-        if self.pending is not None:
-            return  # already on the way out
-        self.pending = for_signal(signum)
+        if self.pending is None:  # a second signal ends the shell as the first said
+            self.pending = for_signal(signum)
         if not self._end_the_prompt(self.pending):
             raise self.pending
 
