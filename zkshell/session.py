@@ -87,7 +87,9 @@ def _connect_failure(host: str, port: int, error: BaseException,
         return ConnectFailure("refused", server)
     if isinstance(error, (socket.timeout, TimeoutError, timeout_error)):
         return ConnectFailure("silent", server)
-    if isinstance(error, ConnectionDropped):
+    if isinstance(error, (ConnectionDropped, ConnectionResetError, BrokenPipeError)):
+        # ConnectionDropped: kazoo read the end of the stream; the others: the server's
+        # close reached us as a reset, or before kazoo's connect request went out.
         return ConnectFailure("closed", server)
     if isinstance(error, OSError):
         return ConnectFailure("other", server, error.strerror or str(error))
