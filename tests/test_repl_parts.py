@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import re
+import socket
+import threading
 import time
 import uuid
 from typing import NamedTuple
@@ -18,6 +20,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from zkshell.config import Settings
+from zkshell.crash import Crash, left_open_message
 from zkshell.format import stat_block, watcher_block
 from zkshell.history import MemoryHistory, ShellHistory, open_history
 from zkshell.lexer import ZkLexer, highlight
@@ -151,6 +154,58 @@ def test_the_toolbar_counts_no_watches_once_the_session_has_expired(zk_server):
         proxy.close()
 
 
+class Listener:
+    """A TCP port that takes connections and never answers (`silent`), or closes each at once:
+    what a connection attempt meets at a hung server, or at something that is no ZooKeeper."""
+
+    def __init__(self, silent: bool) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self.socket.getsockname()[1]}"
+        if not silent:  # else the kernel completes the handshake and nobody ever reads
+            threading.Thread(target=self._close_each, daemon=True).start()
+
+    def _close_each(self) -> None:
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return  # closed
+            connection.close()
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+@pytest.mark.parametrize(("kind", "why"), [
+    ("refused", "connection refused, retrying every second"),
+    ("unknown host", "unknown host, retrying every second"),
+    ("silent", "no answer, retrying"),
+    ("closing", "connection closed by the server, retrying every second"),
+    ("several", "{refusing}: connection refused, retrying every second"),
+    ("several unknown", "no server name resolves, retrying every second"),
+])
+def test_the_toolbar_says_why_it_cannot_connect_and_that_it_retries(kind, why):
+    refusing = f"127.0.0.1:{free_port()}"
+    listener = Listener(silent=kind == "silent") if kind in ("silent", "closing") else None
+    server = {"refused": refusing, "unknown host": "nohost.invalid:2181",
+              "several": f"nohost.invalid:2181,{refusing}",
+              "several unknown": "nohost.invalid:2181,nohost2.invalid:2181"}.get(
+                  kind, listener.address if listener else "")
+    session = Session(server, 1000)  # a silent server costs each attempt 1 s
+    shell = Shell(session)
+    session.connect()
+    try:
+        assert wait_until(lambda: session.connect_failure is not None)
+        assert to_plain_text(toolbar(shell)) == (
+            f" {server} ({why.format(refusing=refusing)}) | CONNECTING | no session "
+            "| watches: 0 ")
+    finally:
+        session.close()
+        if listener is not None:
+            listener.close()
+    assert to_plain_text(toolbar(shell)) == f" {server} | CLOSED | no session | watches: 0 "
+
+
 def test_a_history_file_that_cannot_be_read_is_said_once_and_kept_in_memory(tmp_path):
     said: list[str] = []
     history = open_history(str(tmp_path), 100, warn=said.append)
@@ -277,7 +332,7 @@ def test_redo_is_remembered_as_the_command_it_ran_as_history_shows_it(chroot_add
             assert one_iteration(prompt, shell, printer, history, None)
             pipe.send_text("history\r")
             assert one_iteration(prompt, shell, printer, history, None)
-            pipe.send_text("\x03")  # Ctrl+C: nothing runs, the loop goes on
+            pipe.send_text("ls /\x03")  # Ctrl+C with text: nothing runs, the loop goes on
             assert one_iteration(prompt, shell, printer, history, None)
             pipe.send_text("\x04")  # Ctrl+D: the end
             assert not one_iteration(prompt, shell, printer, history, None)
@@ -287,6 +342,52 @@ def test_redo_is_remembered_as_the_command_it_ran_as_history_shows_it(chroot_add
     out = capsys.readouterr()
     assert "0 - create /a\n1 - ls /\n2 - create /a\n3 - history\n" in out.out
     assert "Node already exists: /a" in out.err
+
+
+def test_ctrl_c_on_an_empty_line_ends_the_loop_as_a_crash_and_in_a_search_ends_the_search():
+    shell = Shell(Session("127.0.0.1:1"))
+    printer = TerminalSink(color=False)
+    history = MemoryHistory()
+    history.record("ls /")
+    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+        prompt = build_prompt_session(shell, Settings(), history, None, False)
+        pipe.send_text("\x12ls")  # Ctrl+R finds `ls /`
+        pipe.send_text("\x03\r")  # Ctrl+C ends the search only; Enter runs the empty line
+        assert one_iteration(prompt, shell, printer, history, None)
+        assert shell.state.history == {}
+        pipe.send_text("\x03")
+        with pytest.raises(Crash) as crash:
+            one_iteration(prompt, shell, printer, history, None)
+    assert (crash.value.why, crash.value.exit_status) == ("Ctrl+C", 130)
+
+
+def test_a_session_left_open_keeps_its_ephemerals_until_the_granted_timeout_has_passed(
+        chroot_address, chroot_admin):
+    session = Session(chroot_address, 100000)  # more than the 20 ticks a server grants
+    shell = Shell(session)
+    session.connect()
+    try:
+        assert session.wait_connected(10)
+        assert session.granted_timeout_ms == 4000  # the fixtures' tick is 200 ms
+        shell.execute('create -e /master "m1"')
+        owner = session.session_id
+        session.leave_open()
+        assert (session.state_name, session.session_id) == ("CLOSED", None)
+        stat = chroot_admin.exists("/master")
+        assert stat is not None and stat.ephemeralOwner == owner
+        assert wait_until(lambda: chroot_admin.exists("/master") is None, timeout=30)
+    finally:
+        session.close()
+
+
+def test_the_line_said_for_a_session_left_open():
+    assert left_open_message(0x1000A2B3C4D0005, 30000, "Ctrl+C") == (
+        "zksh: session 0x1000a2b3c4d0005 left open (Ctrl+C); the server expires it and "
+        "deletes its ephemeral znodes about 30 s after its last contact "
+        "(negotiated session timeout 30000 ms)")
+    assert left_open_message(5, 400, "SIGTERM").endswith(
+        " left open (SIGTERM); the server expires it and deletes its ephemeral znodes about "
+        "0.4 s after its last contact (negotiated session timeout 400 ms)")
 
 
 def test_credentials_and_lines_typed_after_a_space_stay_out_of_the_file(tmp_path):

@@ -9,14 +9,19 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import signal
 import sys
+import termios
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from kazoo.client import KazooClient
 
-from zkshell.server import free_port
+from zkshell.player.proxy import FaultProxy
+from zkshell.server import LocalServer, free_port
 
+from .conftest import require_zookeeper, wait_until
 from .vtscreen import Terminal
 
 ESC = "\x1b"
@@ -337,3 +342,115 @@ def test_tab_follows_znodes_deleted_and_created_by_another_client(env, admin, ch
     assert "Node does not exist" not in zksh.screen.everything()
     zksh.send("quit\r")
     assert zksh.finish() == 0
+
+
+# ---- Ctrl+C and signals: ending as zkCli's JVM ends, the session left open --------------------
+LEFT_OPEN = re.compile(
+    r"zksh: session (0x[0-9a-f]+) left open \((?P<why>[A-Za-z+]+)\); the server expires it "
+    r"and deletes its ephemeral znodes about 4 s after its last contact "
+    r"\(negotiated session timeout 4000 ms\)\r\n")
+
+
+def start_master(terminals: list[Terminal], env: dict[str, str], address: str) -> Terminal:
+    """zksh holding /master, an ephemeral, on a session of 4 s (the fixtures' server grants
+    it: its tick is 200 ms), as m1 does in the walkthrough."""
+    zksh = start(terminals, env, "-timeout", "4000", "-server", address)
+    zksh.wait_line(prompt(address, 0))
+    zksh.send('create -e /master "m1"\r')
+    zksh.wait_line(prompt(address, 1))
+    assert "Created /master" in zksh.screen.everything()
+    return zksh
+
+
+def assert_left_open(zksh: Terminal, admin: KazooClient, why: str) -> None:
+    """The exit's one line on stderr names the session that owns /master, which is still
+    there, and the server removes it when that session expires."""
+    found = LEFT_OPEN.search(zksh.raw)
+    assert found is not None, zksh.raw[-600:]
+    assert found.group("why") == why
+    stat = admin.exists("/master")
+    assert stat is not None, "the session was closed"
+    assert f"0x{stat.ephemeralOwner:x}" == found.group(1)
+    assert LEFT_OPEN.search(zksh.raw[found.end():]) is None  # said once
+    assert "Traceback" not in zksh.raw
+    assert wait_until(lambda: admin.exists("/master") is None, timeout=30)
+
+
+def test_ctrl_c_on_an_empty_line_ends_zksh_leaving_the_session_to_expire(
+        env, admin, chroot_address, terminals):
+    zksh = start_master(terminals, env, chroot_address)
+    zksh.send("ls /")
+    zksh.wait_line(prompt(chroot_address, 1) + "ls /")
+    zksh.send("\x03")  # with text on the line: only the line goes
+    zksh.wait_line(prompt(chroot_address, 1))
+    zksh.send("\x03")  # on the empty line: zksh ends, as zkCli's JVM does
+    assert zksh.finish(timeout=10) == 130
+    assert_left_open(zksh, admin, "Ctrl+C")
+
+
+@pytest.mark.parametrize(("signum", "status"), [
+    pytest.param(signal.SIGINT, 130, id="SIGINT"), pytest.param(signal.SIGTERM, 143, id="SIGTERM")])
+def test_sigint_and_sigterm_from_outside_end_zksh_as_ctrl_c_does(
+        signum, status, env, admin, chroot_address, terminals):
+    zksh = start_master(terminals, env, chroot_address)
+    zksh.send("get /mas")  # text on the line makes no difference to a signal
+    zksh.wait_line(prompt(chroot_address, 1) + "get /mas")
+    zksh.child.kill(signum)
+    assert zksh.finish(timeout=10) == status
+    assert_left_open(zksh, admin, signum.name)
+
+
+@pytest.mark.parametrize("leave", ["quit\r", "\x04"])
+def test_quit_and_ctrl_d_close_the_session_and_its_ephemerals_go_at_once(
+        leave, env, admin, chroot_address, terminals):
+    zksh = start_master(terminals, env, chroot_address)
+    zksh.send(leave)
+    assert zksh.finish(timeout=10) == 0
+    assert admin.exists("/master") is None
+    assert "left open" not in zksh.raw
+
+
+def test_ctrl_c_without_a_session_says_nothing_more(env, terminals):
+    address = f"127.0.0.1:{free_port()}"  # nobody listens here: no session is ever made
+    zksh = start(terminals, env, "-server", address)
+    zksh.wait_line(f"[zk: {address}(CONNECTING) 0] ")
+    zksh.send("\x03")
+    assert zksh.finish(timeout=10) == 130
+    assert "left open" not in zksh.raw and "Traceback" not in zksh.raw
+
+
+@pytest.fixture
+def slow_server() -> Iterator[LocalServer]:
+    """A server with ZooKeeper's usual 2 s tick: a client takes 10 s and more to notice that
+    its answers stopped, so a command can be caught while it waits."""
+    require_zookeeper()
+    server = LocalServer(tick_time_ms=2000)
+    server.start()
+    yield server
+    server.cleanup()
+
+
+def ctrl_c_is_a_signal(terminal: Terminal) -> bool:
+    """The terminal turns Ctrl+C into SIGINT (ISIG): the prompt has let go of it."""
+    return bool(termios.tcgetattr(terminal.child.child_fd)[3] & termios.ISIG)
+
+
+def test_ctrl_c_while_a_command_waits_ends_zksh_as_zkcli_ends(env, slow_server, terminals):
+    """The terminal sends SIGINT for a Ctrl+C typed while a command runs; zkCli's JVM dies of
+    it, its session left open, and so does zksh."""
+    proxy = FaultProxy(slow_server.host, slow_server.port)
+    try:
+        zksh = start(terminals, env, "-server", proxy.address)
+        zksh.wait_line(prompt(proxy.address, 0))
+        proxy.partition()  # the server's answers are held back: `ls /` waits
+        zksh.send("ls /\r")
+        zksh.wait_for(lambda: zksh.screen.cursor_line() == "" and ctrl_c_is_a_signal(zksh),
+                      "ls / waiting, the terminal out of the prompt's raw mode")
+        zksh.send("\x03")
+        assert zksh.finish(timeout=10) == 130
+        assert re.search(r"zksh: session 0x[0-9a-f]+ left open \(SIGINT\); .* about 30 s "
+                         r"after its last contact \(negotiated session timeout 30000 ms\)\r\n",
+                         zksh.raw), zksh.raw[-600:]
+        assert "Traceback" not in zksh.raw
+    finally:
+        proxy.close()

@@ -2,9 +2,10 @@
 
 zkCli does things kazoo's public API cannot: send requests kazoo does not know (addWatch,
 whoAmI, ...), see persistent watch events, tell an expired session from a failed login, fail
-a waiting request as soon as a connection attempt fails, and name the session while it
-reconnects.  The functions here reach into kazoo for exactly that, and nothing else in zksh
-touches an attribute of kazoo's that starts with an underscore.
+a waiting request as soon as a connection attempt fails, say why an attempt failed, name the
+session while it reconnects and the timeout its server granted, and die without closing it.
+The functions here reach into kazoo for exactly that, and nothing else in zksh touches an
+attribute of kazoo's that starts with an underscore.
 
 Checked against kazoo 2.10.0 and 2.11.0, the versions pyproject.toml allows (>=2.10,<2.12):
 every name in RELIED_ON exists in both, with the same meaning and the same parameters
@@ -16,11 +17,13 @@ when the installed kazoo lacks one.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Callable
 
 from kazoo.client import KazooClient
-from kazoo.protocol.serialization import int_struct
+from kazoo.exceptions import ConnectionDropped
+from kazoo.protocol.serialization import Connect, int_struct
 from kazoo.protocol.states import KeeperState
 
 log = logging.getLogger(__name__)
@@ -40,7 +43,10 @@ RELIED_ON: dict[str, dict[str, tuple[str, ...] | None]] = {
     },
     "ConnectionHandler": {
         "_connect_loop": ("retry",),
+        "_connect": ("host", "hostip", "port"),
+        "_invoke": ("timeout", "request", "xid"),
         "_read_watch_event": ("buffer", "offset"),
+        "_socket": None,          # the socket of the current connection attempt, or None
     },
 }
 
@@ -51,6 +57,8 @@ _KAZOO_EVENT_TYPES = (1, 2, 3, 4)
 StateHook = Callable[[KeeperState, KeeperState], None]
 ConnectPass = Callable[[], object]
 WatchReader = Callable[[bytes, int], None]
+GrantedHook = Callable[[int], None]
+FailedHook = Callable[[str, int, BaseException], None]
 
 
 # ---- requests -------------------------------------------------------------------------------
@@ -151,6 +159,55 @@ def around_connect_passes(client: KazooClient,
     connection._connect_loop = connect_loop
 
 
+def follow_granted_timeouts(client: KazooClient, granted: GrantedHook) -> None:
+    """Call `granted(timeout_ms)` with the session timeout the server grants, each time the
+    client connects, on kazoo's connection thread.
+
+    The server clamps the timeout a client asks for to 2..20 of its ticks, and a session whose
+    client is gone expires after the granted one; kazoo reads it from the connect response
+    (to time its pings) and keeps it nowhere.
+    """
+    connection = client._connection
+    original = connection._invoke
+
+    def invoke(timeout: float, request: object, xid: int | None = None) -> object:
+        result = original(timeout, request, xid)
+        if isinstance(request, Connect) and isinstance(result, tuple) \
+                and isinstance(result[0], Connect) and result[0].time_out > 0:
+            granted(result[0].time_out)
+        return result
+
+    connection._invoke = invoke
+
+
+def follow_connect_failures(client: KazooClient, failed: FailedHook) -> None:
+    """Call `failed(host, port, error)` each time an attempt to connect to one server fails,
+    on kazoo's connection thread, before kazoo goes on to the next one.
+
+    `error` is the socket's own error (ConnectionRefusedError, a timeout, ...) when kazoo
+    wrapped one in its ConnectionDropped, else kazoo's exception: ConnectionDropped when the
+    server closed the connection, the handler's timeout_exception when it accepted it but
+    never answered.  kazoo only logs why an attempt failed; a shell left connecting should
+    say it.  A host that does not resolve is never attempted, so it is not reported here.
+    """
+    connection = client._connection
+    original = connection._connect
+
+    def connect(host: str, hostip: str, port: int) -> object:
+        try:
+            return original(host, hostip, port)
+        except Exception as exc:
+            cause = exc.__context__
+            wrapped = isinstance(exc, ConnectionDropped) and isinstance(cause, OSError)
+            try:
+                failed(host, port, cause if wrapped else exc)
+            except Exception:  # an exception here would replace kazoo's own
+                log.debug("connect failure hook %r failed", failed, exc_info=True)
+            raise
+
+    connection._connect = connect
+
+
 def read_watch_events(client: KazooClient, reader: WatchReader) -> Callable[[], None]:
     """Call `reader(buffer, offset)` with every watch notification the client's connection
     receives (a WatcherEvent record at `offset`), before kazoo reads it; returns a function
@@ -193,6 +250,26 @@ def read_watch_events(client: KazooClient, reader: WatchReader) -> Callable[[], 
 # which may sit in a read that a server that does not answer never ends (30 s and more);
 # a person typing quit must not wait for that.  The thread is a daemon: it dies with us.
 CLOSE_WAIT_S = 3.0
+
+
+def drop_connection(client: KazooClient) -> None:
+    """End the client's connection as the death of its process would: without closeSession,
+    so the server keeps the session, and its ephemeral znodes, until the session expires.
+
+    kazoo's only way to stop, stop(), queues the close request first.  This marks the client
+    stopped instead, which keeps stop() from queueing it and the connection thread from
+    connecting again, and shuts the socket down, so the server sees the connection end now
+    and the connection thread wakes up and ends.  Nothing here waits.
+    """
+    client._stopped.set()
+    connection = client._connection
+    sock = connection._socket
+    if sock is None:
+        return  # between attempts, or opening a socket: no connection to end yet
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # not connected yet, or already closed by kazoo
+        pass
 
 
 def stop_client(client: KazooClient, wait: float | None = CLOSE_WAIT_S) -> None:

@@ -11,6 +11,9 @@ On top of zkCli: completion (commands, flags, znode paths read in the background
 highlighting, suggestions from a history kept across runs (Ctrl+R searches it), and a bottom
 toolbar.  The loop itself stays thin: `build_prompt_session`, `one_iteration`, `run_repl`.
 
+Ctrl+C on an empty line, SIGINT and SIGTERM end zksh as they end zkCli, leaving the session
+open (crash.py); Ctrl+C with text on the line clears it.
+
 With the keyboard on a terminal and stdout not (`zksh | tee log`), the prompt is drawn on the
 terminal itself and stdout gets only what zkCli prints, as plain text (`PipeSink`).
 """
@@ -24,7 +27,10 @@ from collections.abc import Iterator
 from typing import TextIO, Union
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.application import get_app
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.enums import DEFAULT_BUFFER
+from prompt_toolkit.filters import Condition, has_focus
 from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import ColorDepth, Output, create_output
@@ -34,6 +40,7 @@ from zkshell import format as fmt
 from zkshell import lexer, toolbar
 from zkshell.completion import ZkCompleter, parent_of
 from zkshell.config import Settings
+from zkshell.crash import Crash, CrashOnSignals, ctrl_c, leave_open
 from zkshell.history import MemoryHistory, ShellHistory, open_history
 from zkshell.modes import ShellOptions, make_shell, run_script
 from zkshell.shell import Shell
@@ -103,7 +110,7 @@ def build_prompt_session(shell: Shell, settings: Settings, history: History,
         refresh_interval=1.0 if show_toolbar else 0,
         search_ignore_case=True,
         output=output,
-        key_bindings=_paste_bindings(pasted),
+        key_bindings=_key_bindings(pasted),
     )
     session.pasted = pasted  # type: ignore[attr-defined]  # read by one_iteration
     if cache is not None:
@@ -133,8 +140,20 @@ class PastedLines:
         self._lines.clear()
 
 
-def _paste_bindings(pasted: PastedLines) -> KeyBindings:
+@Condition
+def _empty_line() -> bool:
+    buffer = get_app().current_buffer
+    return buffer.name == DEFAULT_BUFFER and not buffer.text
+
+
+def _key_bindings(pasted: PastedLines) -> KeyBindings:
     bindings = KeyBindings()
+
+    # Ours come after prompt_toolkit's, so this Ctrl+C wins over its KeyboardInterrupt, which
+    # stays for a line with text on it (and Ctrl+C in a search still ends the search).
+    @bindings.add("c-c", filter=_empty_line & has_focus(DEFAULT_BUFFER))
+    def crash(event) -> None:
+        event.app.exit(exception=ctrl_c(), style="class:aborting")
 
     @bindings.add(Keys.BracketedPaste)
     def paste(event) -> None:
@@ -188,13 +207,14 @@ def _follow_the_cache(session: PromptSession, completer: ZkCompleter,
 
 def one_iteration(prompt_session: PromptSession, shell: Shell, sink: InteractiveSink,
                   history: History, cache: ZnodeCache | None) -> bool:
-    """Read and run one line; False when the user is done (Ctrl+D)."""
+    """Read and run one line; False when the user is done (Ctrl+D).  Raises `Crash` for
+    Ctrl+C on an empty line.  SIGINT is left to `CrashOnSignals`, not to the prompt."""
     pasted: PastedLines | None = getattr(prompt_session, "pasted", None)
     default, run_at_once = pasted.next_prompt() if pasted is not None else ("", False)
     try:
         with sink.above_the_prompt(prompt_session.app):
             line = prompt_session.prompt(shell.prompt, default=default,
-                                         accept_default=run_at_once)
+                                         accept_default=run_at_once, handle_sigint=False)
     except KeyboardInterrupt:
         if pasted is not None:
             pasted.clear()  # Ctrl+C drops what is left of a paste too
@@ -233,19 +253,33 @@ def _run(options: ShellOptions, sink: InteractiveSink, terminal: TextIO | None) 
     output = create_output(stdout=terminal) if terminal is not None else None
     prompt_session = build_prompt_session(shell, settings, history, cache, settings.color,
                                           output=output)
-    sink.write("out", fmt.banner(options.server, piped=False))
-    shell.session.connect()
-    cache.start()
-    if options.wait_for_connection:
-        shell.session.wait_connected(options.timeout_ms / 1000.0)
+    crash: Crash | None = None
     try:
-        while not shell.state.quit_requested:
-            if not one_iteration(prompt_session, shell, sink, history, cache):
-                break
+        with CrashOnSignals(prompt_session.app) as signals:
+            sink.write("out", fmt.banner(options.server, piped=False))
+            shell.session.connect()
+            cache.start()
+            if options.wait_for_connection:
+                shell.session.wait_connected(options.timeout_ms / 1000.0)
+            _loop(prompt_session, shell, sink, history, cache, signals)
+    except Crash as caught:
+        crash = caught
     finally:
         cache.stop()
-        if not shell.state.quit_requested:
-            sink.show_events = False
-            shell.session.close()
+        sink.show_events = False  # `quit` has said Closed already; a crash says nothing
+        if crash is not None:
+            leave_open(shell.session, crash, say=lambda text: sink.write("err", text))
+        elif not shell.state.quit_requested:
+            shell.session.close()  # Ctrl+D
     sys.stdout.flush()
-    return shell.exit_code
+    return crash.exit_status if crash is not None else shell.exit_code
+
+
+def _loop(prompt_session: PromptSession, shell: Shell, sink: InteractiveSink,
+          history: History, cache: ZnodeCache, signals: CrashOnSignals) -> None:
+    while not shell.state.quit_requested:
+        going_on = one_iteration(prompt_session, shell, sink, history, cache)
+        # A signal that came as the prompt returned: the line has run (it was typed first).
+        signals.raise_pending()
+        if not going_on:
+            break

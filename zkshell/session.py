@@ -10,12 +10,14 @@ fails, as zkCli's does.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from kazoo.client import KazooClient
+from kazoo.exceptions import ConnectionDropped
 from kazoo.protocol.states import KeeperState
 from kazoo.retry import KazooRetry
 
@@ -62,6 +64,38 @@ class SessionEvent:
 EventSink = Callable[[SessionEvent], None]
 
 
+@dataclass(frozen=True)
+class ConnectFailure:
+    """Why the latest attempt to connect failed, for whoever wonders why it says CONNECTING.
+
+    `kind`: "refused"; "silent" (no answer in time); "closed" (the server ended the
+    connection); "unresolved" (no server name resolved: `server` names the hosts); "other"
+    (`detail` says what).  `server`: the host:port that was tried.
+    """
+
+    kind: str
+    server: str
+    detail: str = ""
+
+
+def _connect_failure(host: str, port: int, error: BaseException,
+                     timeout_error: type) -> ConnectFailure | None:
+    """What an attempt's error means; None for a server that answered (a refused login, an
+    expired session): the session's state says those."""
+    server = f"{host}:{port}"
+    if isinstance(error, ConnectionRefusedError):
+        return ConnectFailure("refused", server)
+    if isinstance(error, (socket.timeout, TimeoutError, timeout_error)):
+        return ConnectFailure("silent", server)
+    if isinstance(error, (ConnectionDropped, ConnectionResetError, BrokenPipeError)):
+        # ConnectionDropped: kazoo read the end of the stream; the others: the server's
+        # close reached us as a reset, or before kazoo's connect request went out.
+        return ConnectFailure("closed", server)
+    if isinstance(error, OSError):
+        return ConnectFailure("other", server, error.strerror or str(error))
+    return None
+
+
 def _ignore_event(event: object) -> None:
     """The watcher object kazoo needs in order to set a watch; events arrive via the hook."""
 
@@ -79,7 +113,12 @@ class Session:
         self.client: KazooClient | None = None
         self._changed = threading.Condition()
         self._failed_attempts = 0  # passes over the server list that never connected
+        self._failed_connects = 0  # attempts to connect to one server that failed
         self._connections = 0
+        # Why the latest attempt failed, until a connection is made.
+        self.connect_failure: ConnectFailure | None = None
+        # The session timeout the server granted: after it, a session left open expires.
+        self.granted_timeout_ms: int | None = None
         # Set when the server ended the session: "expired" or "auth_failed" (zkCli's state
         # is then CLOSED or AUTH_FAILED, and kazoo, left alone, would start another one).
         self._ended: str | None = None
@@ -101,6 +140,8 @@ class Session:
         self._ended = None
         self._closing = False
         self._was_connected = False
+        self.connect_failure = None
+        self.granted_timeout_ms = None
         self.watches.clear()
         self.client = self._new_client()
         self.client.start_async()
@@ -118,21 +159,45 @@ class Session:
         zkprotocol.install_event_hook(client, self._on_server_event)
         kazoo_private.follow_state_changes(
             client, lambda previous, state: self._on_state_change(client, previous, state))
-        kazoo_private.around_connect_passes(client, self._connect_pass)
+        kazoo_private.around_connect_passes(
+            client, lambda run_pass: self._connect_pass(client, run_pass))
+        kazoo_private.follow_connect_failures(
+            client, lambda host, port, error: self._connect_failed(client, host, port, error))
+        kazoo_private.follow_granted_timeouts(
+            client, lambda timeout_ms: self._granted(client, timeout_ms))
         return client
 
-    def _connect_pass(self, run_pass: Callable[[], object]) -> object:
+    def _connect_pass(self, client: KazooClient, run_pass: Callable[[], object]) -> object:
         """One pass over the server list.  It failed when it never got connected: the servers
         refused, timed out or did not resolve (kazoo then raises before any attempt).  A pass
         that ends because a live connection dropped is no failure."""
         connections_before = self._connections
+        failed_before = self._failed_connects
         try:
             return run_pass()
+        except Exception:
+            if (self._connections == connections_before and client is self.client
+                    and self._failed_connects == failed_before):
+                # No server was even tried: none of the names resolved.
+                names = ", ".join(host for host, _port in client.hosts)
+                self.connect_failure = ConnectFailure("unresolved", names)
+            raise
         finally:
             with self._changed:
                 if self._connections == connections_before:
                     self._failed_attempts += 1
                 self._changed.notify_all()
+
+    def _connect_failed(self, client: KazooClient, host: str, port: int,
+                        error: BaseException) -> None:
+        self._failed_connects += 1
+        failure = _connect_failure(host, port, error, client.handler.timeout_exception)
+        if failure is not None and client is self.client:
+            self.connect_failure = failure
+
+    def _granted(self, client: KazooClient, timeout_ms: int) -> None:
+        if client is self.client:
+            self.granted_timeout_ms = timeout_ms
 
     def close(self) -> None:
         """Close the session gracefully: the server removes its ephemerals at once."""
@@ -159,6 +224,18 @@ class Session:
         self._closing = True  # a killed process prints nothing more
         cut_connection()
         kazoo_private.stop_client(client)
+
+    def leave_open(self) -> None:
+        """Drop the client as a process that is killed drops it, for a shell about to exit:
+        no closeSession, so the server keeps the session and its ephemeral znodes until the
+        granted session timeout has passed.  Returns at once; the client's threads end with
+        the process."""
+        client, self.client = self.client, None
+        if client is None:
+            return
+        self._closing = True  # a killed process prints nothing more
+        self.watches.clear()
+        kazoo_private.drop_connection(client)
 
     # ---- state -------------------------------------------------------------------------
     @property
@@ -223,6 +300,8 @@ class Session:
                          state: KeeperState) -> None:
         if state in _CONNECTED:
             self._connections += 1  # this connection pass did not fail
+            if client is self.client:
+                self.connect_failure = None
         with self._changed:
             self._changed.notify_all()
         if client is not self.client or self._closing or self._ended or previous == state:

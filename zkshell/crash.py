@@ -1,0 +1,126 @@
+"""The interactive shell ends as zkCli's JVM ends on Ctrl+C: at once, without closing its
+session.
+
+zkCli's Ctrl+C kills the JVM, which sends no closeSession: the server keeps the session, and
+its ephemeral znodes, until the session timeout has passed, and only then do other sessions'
+watches fire.  The master/worker walkthrough's crash is exactly that, so zksh does the same
+for Ctrl+C on an empty line and for SIGINT and SIGTERM sent from outside (`Crash`), and says
+on stderr which session it left open and when the server will expire it.  Ctrl+C with text on
+the line only clears it; Ctrl+D and `quit` close the session.
+
+A signal can come at any moment.  While the prompt is up, prompt_toolkit has the terminal in
+raw mode, so the prompt is ended from its own event loop with the `Crash` as its exception
+(it puts the terminal back first); at any other moment the `Crash` is raised where the main
+thread is, as Python raises KeyboardInterrupt.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+
+from zkshell.exit_status import ExitStatus
+from zkshell.format import java_hex
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from prompt_toolkit.application import Application
+
+    from zkshell.session import Session
+
+
+class Crash(BaseException):
+    """End the shell now, leaving its session open.  A BaseException, as KeyboardInterrupt
+    is, so that no `except Exception` on the way out can swallow it."""
+
+    def __init__(self, why: str, exit_status: int) -> None:
+        super().__init__(why)
+        self.why = why
+        self.exit_status = exit_status
+
+
+def ctrl_c() -> Crash:
+    return Crash("Ctrl+C", ExitStatus.INTERRUPTED)
+
+
+def for_signal(signum: int) -> Crash:
+    """zkCli's JVM exits 130 on SIGINT and 143 (128 + 15) on SIGTERM."""
+    return Crash(signal.Signals(signum).name, ExitStatus.killed_by(signum))
+
+
+CAUGHT = (signal.SIGINT, signal.SIGTERM)
+
+
+class CrashOnSignals:
+    """While in its `with`, SIGINT and SIGTERM end the shell with a `Crash`.
+
+    The prompt must not handle SIGINT itself (`prompt(handle_sigint=False)`).  A signal that
+    comes as the prompt is returning a line is kept, and `raise_pending` raises it.
+    """
+
+    def __init__(self, app: Application) -> None:
+        self.app = app
+        self.pending: Crash | None = None
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> CrashOnSignals:
+        for signum in CAUGHT:
+            self._previous[signum] = signal.signal(signum, self._caught)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def raise_pending(self) -> None:
+        if self.pending is not None:
+            raise self.pending
+
+    def _caught(self, signum: int, frame: FrameType | None) -> None:
+        if self.pending is None:  # a second signal ends the shell as the first said
+            self.pending = for_signal(signum)
+        if not self._end_the_prompt(self.pending):
+            raise self.pending
+
+    def _end_the_prompt(self, crash: Crash) -> bool:
+        """Have the prompt, if it is up, end with `crash`; False when it is not up.
+
+        prompt_toolkit is running (and the terminal raw) only while both hold, so raising
+        anywhere else leaves the terminal as it should be."""
+        app, loop = self.app, self.app.loop
+        if not app.is_running or loop is None:
+            return False
+        try:
+            loop.call_soon_threadsafe(self._exit_prompt, crash)
+        except RuntimeError:  # the loop has just closed: the prompt is over
+            return False
+        return True
+
+    def _exit_prompt(self, crash: Crash) -> None:  # on the prompt's event loop
+        future = self.app.future
+        if future is not None and not future.done():
+            self.app.exit(exception=crash, style="class:aborting")
+        # else the prompt is returning already: `raise_pending` raises the crash after it
+
+
+def leave_open(session: Session, crash: Crash, say: Callable[[str], None]) -> None:
+    """Drop the session as the killed zkCli does, and `say` (on stderr) which session is
+    left open, if there is one."""
+    session_id = session.session_id  # None when no session was made, or it has ended
+    granted_ms = session.granted_timeout_ms
+    session.leave_open()
+    if session_id is not None:
+        say(left_open_message(session_id, granted_ms, crash.why) + "\n")
+
+
+def left_open_message(session_id: int, granted_ms: int | None, why: str) -> str:
+    """`zksh: session 0x... left open (Ctrl+C); the server expires it ...`, one line."""
+    if granted_ms is None:
+        when = "once its session timeout has passed since its last contact"
+    else:
+        when = (f"about {granted_ms / 1000:g} s after its last contact "
+                f"(negotiated session timeout {granted_ms} ms)")
+    return (f"zksh: session {java_hex(session_id)} left open ({why}); the server expires it "
+            f"and deletes its ephemeral znodes {when}")
