@@ -49,6 +49,9 @@ class Picture:
     stopped: bool = False  # finished before the last step (a person pressed q)
 
 
+LAYOUTS = ("auto", "columns", "grid")  # --layout; view.layout_shape says what each means
+
+
 def waiting_line(index: int, steps: list[Step]) -> str:
     """What --step shows while it waits: the keys first, so a narrow screen never cuts them."""
     return (f"[Enter] run  [c] run to the end  [q] quit   next {index + 1}/{len(steps)}: "

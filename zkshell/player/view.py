@@ -1,9 +1,10 @@
-"""The teaching view drawn with rich: one pane per session, side by side, a caption, a status.
+"""The teaching view drawn with rich: one pane per session, a caption, a status.
 
-Panes wrap into rows when they do not fit the width.  Each pane is titled with its session's
-label, shows its state on its bottom border, and its most recent lines: zkCli's prompt and the
-typed command, the output, and WATCHER:: blocks in their own colour so the eye
-catches a notification arriving in another window.
+`layout_shape` places the panes: side by side while each is wide enough to read, else in a
+grid, else stacked (`--layout` can insist on columns or a grid).  Each pane is titled with its
+session's label, shows its state on its bottom border, and its most recent lines, wrapped
+inside it: zkCli's prompt and the typed command, the output, and WATCHER:: blocks in their
+own colour so the eye catches a notification arriving in another window.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from rich.text import Text
 from zkshell.player.model import LogEntry
 from zkshell.player.panes import Pane, Picture, state_marker
 
-MIN_PANE_WIDTH = 40  # a zkCli prompt alone is about 36 columns
+# A prompt and a typical command on one line: narrower, every command lands under its prompt.
+READABLE_WIDTH = 60
+# Two borders and three lines: the last command, what it printed, the prompt.
+READABLE_HEIGHT = 5
 MAX_CAPTION_LINES = 3
 MIN_PANE_HEIGHT = 3  # two borders and one line
 
@@ -39,26 +43,43 @@ def state_style(state: str) -> str:
     return _STATE_STYLES.get(state.split(" ")[0], "grey50")
 
 
-def grid_shape(count: int, width: int) -> tuple[int, int]:
-    """(columns, rows) for `count` panes: as many side by side as fit, rows balanced."""
-    fit = max(1, min(count, width // MIN_PANE_WIDTH))
-    rows = math.ceil(count / fit) if count else 1
-    return (math.ceil(count / rows) if count else 1), rows
+def _balanced(count: int, columns: int) -> tuple[int, int]:
+    """(columns, rows) with at most `columns` side by side and the rows evenly filled."""
+    rows = math.ceil(count / columns)
+    return math.ceil(count / rows), rows
 
 
-def fitted_grid(count: int, width: int, height: int) -> tuple[int, int]:
-    """`grid_shape`, with narrower panes when its rows would not fit in `height` lines:
-    on a small screen every pane keeps a line of its own, and the status line stays."""
-    columns, rows = grid_shape(count, width)
-    while rows > 1 and rows * MIN_PANE_HEIGHT > height and columns < count:
-        columns += 1
-        rows = math.ceil(count / columns)
+def layout_shape(count: int, width: int, height: int, layout: str = "auto") -> tuple[int, int]:
+    """(columns, rows) of `count` panes in `width` x `height` (the room under the title).
+
+    "columns": side by side, however narrow.  "grid": as square as can be (2x2 for four).
+    "auto": side by side while each pane gets `READABLE_WIDTH` columns, else as many of
+    that width as fit in a row, more rows (down to one pane a row) as long as each row keeps
+    `READABLE_HEIGHT` lines; a screen too short for that gets narrower panes instead, so every
+    pane still shows its latest lines and its prompt.
+    """
+    if count <= 0:
+        return 1, 1
+    if layout == "columns":
+        return count, 1
+    if layout == "grid":
+        return _balanced(count, math.ceil(math.sqrt(count)))
+    columns, rows = _balanced(count, max(1, min(count, width // READABLE_WIDTH)))
+    while rows > 1 and rows * READABLE_HEIGHT > height and columns < count:
+        columns, rows = _balanced(count, columns + 1)
     return columns, rows
+
+
+# Control characters in a znode's data would move the terminal's cursor, or vanish: shown
+# as a terminal's caret notation (^[ for ESC) they stay in their pane and stay visible.
+_CARETS = {code: f"^{chr(code + 64)}" for code in range(32) if chr(code) not in "\t\n"}
+_CARETS[127] = "^?"
 
 
 def _entry_lines(entry: LogEntry) -> list[tuple[str, str]]:
     """(text, style) for each line an entry shows."""
     text = entry.text[:-1] if entry.text.endswith("\n") else entry.text
+    text = text.translate(_CARETS)
     if entry.kind == "command":
         if not entry.prompt:
             return [(text, COMMAND_STYLE)]
@@ -125,24 +146,26 @@ class _Clip:
 
 
 class TeachingView:
-    """A `Picture` as rich draws it, filling the height it is given.
+    """A `Picture` as rich draws it, filling the height it is given, panes placed as
+    `layout_shape` says for `layout`.
 
     With `fit=True` (pictures for documents) panes are only as tall as their content needs.
     """
 
-    def __init__(self, picture: Picture, fit: bool = False) -> None:
+    def __init__(self, picture: Picture, fit: bool = False, layout: str = "auto") -> None:
         self.picture = picture
         self.fit = fit
+        self.layout = layout
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         picture = self.picture
         width = options.max_width
-        height = options.height or options.size.height
-        caption_lines = self._caption_lines(console, options)
-        columns, rows = fitted_grid(len(picture.panes), width, height - 2 - caption_lines)
-        if rows * MIN_PANE_HEIGHT > height - 2 - caption_lines:
-            caption_lines = 0  # a small screen: the panes and the status line come first
-        pane_height = max(MIN_PANE_HEIGHT, (height - 2 - caption_lines) // rows)
+        room = (options.height or options.size.height) - 2  # the title and status lines
+        columns, rows = layout_shape(len(picture.panes), width, room, self.layout)
+        # On a short screen the caption yields, so that each pane keeps a readable height.
+        least = min(READABLE_HEIGHT, max(MIN_PANE_HEIGHT, room // rows))
+        caption_lines = max(0, min(self._caption_lines(console, options), room - rows * least))
+        pane_height = max(MIN_PANE_HEIGHT, (room - caption_lines) // rows)
         if self.fit:
             inner = max(1, width // columns - 4)  # borders and padding take 4 columns
             needed = max((len(console.render_lines(pane_text(p), options.update(
