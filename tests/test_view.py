@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,18 @@ from rich.console import Console
 
 from zkshell.player.loader import load_scenario
 from zkshell.player.observers import Fanout
-from zkshell.player.panes import Board, Pane, Picture
+from zkshell.player.panes import (
+    BOTTOM,
+    DOWN,
+    NEXT_PANE,
+    PAGE_DOWN,
+    PAGE_UP,
+    TOP,
+    UP,
+    Board,
+    Pane,
+    Picture,
+)
 from zkshell.player.runner import PASSED, LogEntry, Player, server_for
 from zkshell.player.view import TeachingView, layout_shape, pane_text
 from zkshell.server import LocalServer
@@ -324,3 +336,42 @@ def test_wrapping_never_loses_text():
             entries[0].text + data.replace("\x07", "^G").replace("\x1b", "^[") + words
             + the_pane.prompt)
 
+
+# ---- scrolling a pane back (--step) -------------------------------------------------------
+def test_a_pane_scrolled_back_shows_older_lines_and_says_how_far():
+    entries = [LogEntry("output", f"line {n}\n") for n in range(100)]
+    scrolled = replace(pane("m1", entries), scroll=30, selected=True)
+    text, _ = render(replace(picture([scrolled]), waiting=True), height=20)
+    shown = [line for (_title, lines), in boxes(text) for line in lines]
+    # 101 lines with the prompt, 15 fit: the last 15 before the 30 most recent.
+    assert [line.strip() for line in shown] == [f"line {n}" for n in range(56, 71)]
+    assert "↑ 30 lines back" in text
+    assert "▶ m1  ↑↓ PgUp PgDn Home End · Tab 1-9" in text
+
+
+def test_scroll_keys_move_the_chosen_pane_no_further_than_its_text_goes(tmp_path):
+    path = tmp_path / "two.yaml"
+    path.write_text("sessions: [m1, m2]\nsteps:\n  - m1: ls /\n", encoding="utf-8")
+    board = Board(load_scenario(str(path)), scroll_keys=True)
+    board.set_waiting(0)
+    board.set_scroll_room({"m1": (40, 10), "m2": (5, 10)})  # as the view last drew them
+
+    def state():
+        return [(p.scroll, p.selected) for p in board.picture().panes]
+
+    assert state() == [(0, True), (0, False)]
+    assert "[↑↓ Tab] scroll" in board.picture().status
+    for move, expected in [(UP, [(1, True), (0, False)]),
+                           (PAGE_UP, [(10, True), (0, False)]),  # a page keeps a line
+                           (TOP, [(40, True), (0, False)]), (UP, [(40, True), (0, False)]),
+                           (PAGE_DOWN, [(31, True), (0, False)]),
+                           ("pane 2", [(31, False), (0, True)]),
+                           (PAGE_UP, [(31, False), (5, True)]),
+                           ("pane 7", [(31, False), (5, True)]),  # no such pane
+                           (NEXT_PANE, [(31, True), (5, False)]),
+                           (DOWN, [(30, True), (5, False)]),
+                           (BOTTOM, [(0, True), (5, False)])]:
+        board.scroll(move)
+        assert state() == expected, move
+    board.set_waiting(None)  # the next step runs: every pane back at its latest lines
+    assert state() == [(0, False), (0, False)]

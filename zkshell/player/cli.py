@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     pacing = parser.add_argument_group("pacing")
     pacing.add_argument("--step", action="store_true",
                         help="wait for a key before each step: Enter runs it, c continues to "
-                             "the end, q stops")
+                             "the end, q stops; meanwhile Up/Down, PgUp/PgDn, Home/End scroll "
+                             "a pane back, chosen with Tab or its number")
     pacing.add_argument("--delay", type=_seconds, metavar="SECONDS",
                         help=f"pause between steps (default {LIVE_DELAY:g} in the live view, "
                              "0 otherwise)")

@@ -121,6 +121,7 @@ class LiveView:
         options = self._console.options.update_dimensions(width, height)
         view = TeachingView(self.board.picture(), layout=self.layout)
         lines = self._console.render_lines(view, options)
+        self.board.set_scroll_room(view.scroll_room)
         ansi = [_ansi(line) for line in lines]
         if ansi == self._last:
             return

@@ -81,7 +81,8 @@ def _views(scenario: Scenario, options: ShowOptions, out: TextIO) -> _Views:
         return views  # the plain report alone: rich is not even imported
     from zkshell.player.panes import Board
 
-    views.board = Board(scenario)
+    # Scrolling back needs a person at the live view, and --step's pause to read it.
+    views.board = Board(scenario, scroll_keys=options.live and options.step)
     terminal = None
     if options.live:
         from rich.console import Console

@@ -9,7 +9,9 @@ own colour so the eye catches a notification arriving in another window.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
@@ -93,8 +95,9 @@ def _entry_lines(entry: LogEntry) -> list[tuple[str, str]]:
     return [(line, "") for line in text.split("\n")]
 
 
-def pane_text(pane: Pane, keep_lines: int = 400) -> Text:
-    """A pane's content, oldest first, ending with the prompt and what is being typed."""
+def pane_text(pane: Pane, keep_lines: int | None = 400) -> Text:
+    """A pane's content, oldest first, ending with the prompt and what is being typed
+    (its last `keep_lines` lines, or all of them)."""
     lines: list[list[tuple[str, str]]] = []
     for entry in pane.entries:
         parts = _entry_lines(entry)
@@ -107,7 +110,7 @@ def pane_text(pane: Pane, keep_lines: int = 400) -> Text:
                       (" ", "reverse")])
     # Rendering every line of a long demo at each refresh costs; older lines are off-screen.
     text = Text(overflow="fold", no_wrap=False)
-    for number, parts in enumerate(lines[-keep_lines:]):
+    for number, parts in enumerate(lines[-keep_lines:] if keep_lines else lines):
         if number:
             text.append("\n")
         for part, style in parts:
@@ -116,16 +119,25 @@ def pane_text(pane: Pane, keep_lines: int = 400) -> Text:
 
 
 class _Tail:
-    """The last lines of a text that fit the height it is given (a terminal's scrolling)."""
+    """The lines of a text that fit the height it is given, ending `back` lines before its
+    last (a terminal's scrolling, and its scroll-back).  `room` is told how far back the
+    text goes and how tall a page is, so keys can scroll no further than there is."""
 
-    def __init__(self, text: Text) -> None:
+    def __init__(self, text: Text, back: int = 0,
+                 room: Callable[[int, int], None] | None = None) -> None:
         self.text = text
+        self.back = back
+        self.room = room
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         lines = console.render_lines(self.text, options.update(height=None), pad=True)
         if options.height is not None:
-            lines = Segment.set_shape(lines[-options.height:] if options.height else [],
-                                      options.max_width, options.height)
+            furthest = max(0, len(lines) - options.height)
+            if self.room is not None:
+                self.room(furthest, options.height)
+            end = len(lines) - min(self.back, furthest)
+            shown = lines[max(0, end - options.height):end] if options.height else []
+            lines = Segment.set_shape(shown, options.max_width, options.height)
         for line in lines:
             yield from line
             yield Segment.line()
@@ -150,12 +162,14 @@ class TeachingView:
     `layout_shape` says for `layout`.
 
     With `fit=True` (pictures for documents) panes are only as tall as their content needs.
+    After drawing, `scroll_room` holds how far back each pane's text goes and its height.
     """
 
     def __init__(self, picture: Picture, fit: bool = False, layout: str = "auto") -> None:
         self.picture = picture
         self.fit = fit
         self.layout = layout
+        self.scroll_room: dict[str, tuple[int, int]] = {}
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         picture = self.picture
@@ -215,10 +229,23 @@ class TeachingView:
             grid.add_row(*cells, *[""] * (columns - len(cells)))
         return grid
 
-    @staticmethod
-    def _pane(pane: Pane, height: int) -> Panel:
+    def _pane(self, pane: Pane, height: int) -> Panel:
         style = state_style(pane.state)
-        return Panel(_Tail(pane_text(pane, keep_lines=max(50, height * 4))),
-                     title=Text(pane.label, style="bold"), title_align="left",
-                     subtitle=Text(f" {pane.state} ", style=f"bold {style}"),
+        # Rendering every line of a long demo at each frame costs: the whole history only
+        # while a person can scroll back through it, otherwise what a frame can show.
+        scrolling = any(p.selected for p in self.picture.panes)
+        tail = _Tail(pane_text(pane, keep_lines=None if scrolling else max(50, height * 4)),
+                     pane.scroll, functools.partial(self._note_room, pane.name))
+        title = Text(pane.label, style="bold")
+        if pane.selected:  # the pane the scroll keys move; a narrow border cuts the keys
+            title = Text.assemble((f"▶ {pane.label}", "bold reverse"),
+                                  ("  ↑↓ PgUp PgDn Home End · Tab 1-9", "bold"))
+        subtitle = Text(f" {pane.state} ", style=f"bold {style}")
+        if pane.scroll:
+            subtitle = Text.assemble((f" ↑ {pane.scroll} lines back ", "bold black on yellow"),
+                                     subtitle)
+        return Panel(tail, title=title, title_align="left", subtitle=subtitle,
                      subtitle_align="right", border_style=style, height=height)
+
+    def _note_room(self, name: str, furthest: int, page: int) -> None:
+        self.scroll_room[name] = (furthest, page)
