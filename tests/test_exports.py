@@ -218,3 +218,45 @@ def test_size_and_typing_options_parse():
     args = build_parser().parse_args(["--size", "100x30", "--no-typing", "x.yaml"])
     assert args.size == (100, 30) and args.typing is False
     assert build_parser().parse_args(["x.yaml"]).typing is None
+
+
+def test_the_layout_option_parses_and_reaches_the_view(capsys):
+    from zkshell.player.cli import show_options
+
+    assert build_parser().parse_args(["x.yaml"]).layout == "auto"
+    args = build_parser().parse_args(["--layout", "grid", "x.yaml"])
+    assert show_options(args).layout == "grid"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--layout", "rows", "x.yaml"])
+    assert "invalid choice: 'rows'" in capsys.readouterr().err
+
+
+def picture_rows(page: str) -> list[list[str]]:
+    """The pane titles of an exported HTML picture, row by row."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    return [re.findall(r"╭─ (.+?) ─", line) for line in text.split("\n") if "╭─" in line]
+
+
+@pytest.mark.parametrize("layout, size, rows", [
+    ("auto", (160, 45), [["m1", "m2"], ["worker1", "client"]]),
+    ("auto", (80, 24), [["m1"], ["m2"], ["worker1"], ["client"]]),
+    ("columns", (160, 45), [["m1", "m2", "worker1", "client"]]),
+    ("grid", (240, 60), [["m1", "m2"], ["worker1", "client"]]),
+])
+def test_pictures_place_the_panes_as_the_live_view_does(tmp_path, layout, size, rows):
+    from types import SimpleNamespace
+
+    from zkshell.player.export import render_picture
+    from zkshell.player.model import LogEntry
+    from zkshell.player.panes import Board
+
+    path = tmp_path / "four.yaml"
+    path.write_text("sessions: [m1, m2, worker1, client]\nsteps:\n  - m1: ls /\n",
+                    encoding="utf-8")
+    board = Board(load_scenario(str(path)))
+    for name in ("m1", "m2", "worker1", "client"):
+        board.entry_added(SimpleNamespace(name=name), LogEntry("output", f"{name} was here\n"))
+    page = render_picture(board, *size, "html", layout=layout)
+    assert picture_rows(page) == rows
+    for name in ("m1", "m2", "worker1", "client"):
+        assert f"{name} was here" in html.unescape(page)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import sys
 
 import pexpect
 import pytest
 from kazoo.client import KazooClient
+
+from zkshell.player.pacing import NEXT, KeyReader
+from zkshell.player.panes import BOTTOM, DOWN, NEXT_PANE, PAGE_DOWN, TOP, UP
+from zkshell.player.panes import PAGE_UP as PAGE_UP_MOVE
 
 from .conftest import require_zookeeper
 
@@ -41,12 +46,12 @@ def scenario(tmp_path):
     return path
 
 
-def spawn(*args: str) -> pexpect.spawn:
+def spawn(*args: str, dimensions: tuple[int, int] = (40, 120)) -> pexpect.spawn:
     env = dict(os.environ, PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", TZ="UTC")
     env.pop("COLUMNS", None)
     env.pop("LINES", None)
     return pexpect.spawn(sys.executable, ["-m", "zkshell", "play", *args], env=env,
-                         dimensions=(40, 120), encoding="utf-8", timeout=TIMEOUT)
+                         dimensions=dimensions, encoding="utf-8", timeout=TIMEOUT)
 
 
 def expect(child: pexpect.spawn, text: str) -> None:
@@ -127,6 +132,62 @@ def test_ctrl_c_stops_cleanly_and_closes_every_session(scenario, fresh_server):
     finally:
         client.stop()
         client.close()
+
+
+SCROLLING = """\
+title: Scrolling back
+sessions:
+  m1: Process 1
+  m2: Process 2
+steps:
+  - m1: create /early "x"
+  - m1: stat /
+  - m1: stat /early
+  - m2: ls /
+"""
+PAGE_UP, END = "\x1b[5~", "\x1b[F"  # as xterm sends them
+
+
+def test_while_waiting_the_teacher_scrolls_a_pane_back_and_the_next_step_snaps_back(tmp_path):
+    require_zookeeper()
+    path = tmp_path / "scroll.yaml"
+    path.write_text(SCROLLING, encoding="utf-8")
+    # 80x24: a pane a row, each eight lines tall; m1's `Created /early` is long gone when
+    # the last step waits, under two stat blocks.
+    child = spawn("--step", "--delay", "0", str(path), dimensions=(24, 80))
+    for number in (1, 2, 3):
+        expect(child, f"next {number}/4")
+        child.send("\r")
+    expect(child, "next 4/4: m2: ls /")
+    child.send("2")
+    expect(child, "▶ Process 2")
+    child.send("1")
+    expect(child, "▶ Process 1")
+    child.send(PAGE_UP * 3)  # the frames come only from the keys: nothing else changes
+    expect(child, "Created /early")
+    expect(child, "lines back")
+    child.send(END)
+    expect(child, "(CONNECTED) 3]")  # m1's latest prompt, at the bottom again
+    child.send(PAGE_UP * 3)
+    expect(child, "Created /early")
+    child.send("\r")  # the next step: every pane shows its latest lines again
+    expect(child, "(CONNECTED) 3]")
+    expect(child, "4 steps, 0 checks")
+    finish(child)
+    assert child.exitstatus == 0
+
+
+def test_scroll_keys_are_read_whole_from_a_terminal():
+    master, slave = pty.openpty()
+    try:
+        with os.fdopen(slave, "r", closefd=False) as stream, KeyReader(stream) as keys:
+            os.write(master, b"\x1b[5~\x1b[A\x1bOB\x1b[6~\x1b[H\x1b[Fx\t3\r")
+            actions = [keys.read_action() for _ in range(9)]
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert actions == [PAGE_UP_MOVE, UP, DOWN, PAGE_DOWN, TOP, BOTTOM, NEXT_PANE, "pane 3",
+                       NEXT]
 
 
 class _Collect:

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 from rich.console import Console
 
 from zkshell.player.loader import load_scenario
 from zkshell.player.observers import Fanout
-from zkshell.player.panes import Board, Pane, Picture
+from zkshell.player.panes import (
+    BOTTOM,
+    DOWN,
+    NEXT_PANE,
+    PAGE_DOWN,
+    PAGE_UP,
+    TOP,
+    UP,
+    Board,
+    Pane,
+    Picture,
+)
 from zkshell.player.runner import PASSED, LogEntry, Player, server_for
-from zkshell.player.view import TeachingView, grid_shape, pane_text
+from zkshell.player.view import TeachingView, layout_shape, pane_text
 from zkshell.server import LocalServer
 
 from .conftest import require_zookeeper
@@ -39,12 +53,25 @@ def pane(name, entries=(), state="connected", prompt="[zk: 127.0.0.1:2181(CONNEC
 
 
 # ---- layout, without a server ------------------------------------------------------------
-@pytest.mark.parametrize("count, width, shape", [
-    (1, 120, (1, 1)), (2, 120, (2, 1)), (3, 120, (3, 1)), (4, 120, (2, 2)),
-    (5, 120, (3, 2)), (4, 80, (2, 2)), (3, 60, (1, 3)), (2, 30, (1, 2)),
+@pytest.mark.parametrize("count, width, height, shape", [
+    (1, 120, 38, (1, 1)), (2, 120, 38, (2, 1)), (3, 200, 38, (3, 1)), (4, 240, 38, (4, 1)),
+    (4, 160, 43, (2, 2)), (4, 120, 38, (2, 2)), (5, 200, 38, (3, 2)), (6, 200, 38, (3, 2)),
+    (3, 120, 38, (2, 2)), (4, 80, 22, (1, 4)), (3, 60, 38, (1, 3)),
+    # Too short for a pane a row: narrower panes, each still with lines of its own.
+    (4, 80, 12, (2, 2)), (6, 40, 10, (3, 2)),
 ])
-def test_panes_sit_side_by_side_and_wrap_into_balanced_rows(count, width, shape):
-    assert grid_shape(count, width) == shape
+def test_auto_puts_panes_side_by_side_while_they_are_readable_then_in_rows(count, width,
+                                                                            height, shape):
+    assert layout_shape(count, width, height) == shape
+
+
+@pytest.mark.parametrize("layout, count, shape", [
+    ("columns", 4, (4, 1)), ("columns", 6, (6, 1)), ("grid", 4, (2, 2)), ("grid", 2, (2, 1)),
+    ("grid", 5, (3, 2)), ("grid", 9, (3, 3)), ("grid", 1, (1, 1)),
+])
+def test_a_layout_asked_for_is_kept_whatever_the_size(layout, count, shape):
+    assert layout_shape(count, 80, 22, layout) == shape
+    assert layout_shape(count, 300, 80, layout) == shape
 
 
 def test_the_view_fills_the_console_with_a_title_panes_a_caption_and_a_status():
@@ -93,7 +120,8 @@ def test_what_is_being_typed_follows_the_prompt_with_a_cursor():
 
 def test_too_many_sessions_for_the_width_wrap_into_rows():
     names = [f"worker{n}" for n in range(5)]
-    text, _ = render(picture([pane(name) for name in names]))
+    # Three panes of 60 columns in a row: a readable width (at 120, rows of two).
+    text, _ = render(picture([pane(name) for name in names]), width=180)
     rows = [next(i for i, line in enumerate(text.split("\n")) if name in line)
             for name in names]
     assert rows[0] == rows[1] == rows[2] < rows[3] == rows[4]
@@ -186,7 +214,8 @@ def test_after_a_real_run_each_pane_shows_its_state_as_the_last_step_left_it(pla
     # Frozen before the player closed the sessions: not "closed".
     assert states == {"m1": "connected · restarted", "m2": "connected", "w": "expired"}
     text, _ = render(board.picture())
-    bottom = next(line for line in text.split("\n") if "╰" in line)
+    # Every bottom border: three panes at 120 columns are two rows of two.
+    bottom = "\n".join(line for line in text.split("\n") if "╰" in line)
     assert " connected · restarted " in bottom and " expired " in bottom
     # The Closed events of the player's own closing are not part of the picture.
     assert "state:Closed" not in text
@@ -210,3 +239,139 @@ def test_the_pane_of_a_crashed_process_has_no_prompt(tmp_path, fresh_server):
     panes = {p.name: p for p in board.picture().panes}
     assert panes["m1"].state == "crashed" and panes["m1"].prompt is None
     assert panes["m2"].state == "connected" and panes["m2"].prompt.endswith("0] ")
+
+
+# ---- four sessions on normal screens: the walkthrough ------------------------------------
+WALKTHROUGH = Path(__file__).resolve().parents[1] / "scenarios" / "walkthrough.yaml"
+
+
+@pytest.fixture(scope="module")
+def walkthrough():
+    """The board of one real run of the walkthrough, whose four sessions type long lines."""
+    require_zookeeper()
+    scenario = load_scenario(str(WALKTHROUGH))
+    board = Board(scenario)
+    server = LocalServer(tick_time_ms=server_for(scenario))
+    server.start()
+    try:
+        results = Player(scenario, server.address, board).run()
+    finally:
+        server.cleanup()
+    assert all(r.status in (PASSED, "done") for r in results)
+    return board
+
+
+def cells(line: str) -> list[str]:
+    """A line as the terminal's cells: a wide character, then an empty cell."""
+    return [part for char in line for part in ((char,) if cell_len(char) < 2 else (char, ""))]
+
+
+def boxes(text: str) -> list[list[tuple[str, list[str]]]]:
+    """The panes of a rendered view, row by row: each one's title and inside lines."""
+    lines = [cells(line) for line in text.split("\n")]
+    rows = []
+    for top, line in enumerate(lines):
+        row = []
+        for start in [i for i, char in enumerate(line) if char == "╭"]:
+            end = line.index("╮", start)
+            title = "".join(line[start + 1:end]).strip("─ ").split(" ─")[0]
+            bottom = next(n for n in range(top + 1, len(lines)) if lines[n][start] == "╰")
+            row.append((title, ["".join(lines[n][start + 2:end - 1]).rstrip()
+                                for n in range(top + 1, bottom)]))
+        if row:
+            rows.append(row)
+    return rows
+
+
+def squeeze(text: str) -> str:
+    """Text without whitespace: where a line wrapped, spaces may go, nothing else."""
+    return "".join(text.split())
+
+
+@pytest.mark.parametrize("size, shape, whole_command", [
+    ((160, 45), (2, 2), True),  # four side by side would be 38 columns each
+    ((120, 40), (2, 2), True),
+    # A pane a row, full width: commands beside their prompts, three lines each (a stat's
+    # eleven lines do not fit: its last ones do, and the prompt).
+    ((80, 24), (1, 4), False),
+])
+def test_four_sessions_fit_a_normal_screen(walkthrough, size, shape, whole_command):
+    text, _ = render(walkthrough.picture(), *size)
+    rows = boxes(text)
+    assert (len(rows[0]), len(rows)) == shape
+    shown = dict(box for row in rows for box in row)
+    assert len(shown) == 4
+    for pane in walkthrough.picture().panes:
+        lines = [line for line in shown[pane.label] if line.strip()]
+        # The latest lines, ending at the prompt (and its cursor), wrapped without a loss.
+        assert pane.prompt and lines[-1].strip() == pane.prompt.strip()
+        assert squeeze(pane_text(pane).plain).endswith(squeeze("".join(lines)))
+        assert len(squeeze("".join(lines))) > len(squeeze(pane.prompt or "")) + 10
+        last = next(e for e in reversed(pane.entries) if e.kind == "command")
+        if whole_command:  # the last command and everything it printed
+            assert squeeze(last.text) in squeeze("".join(lines))
+        else:  # at least what it printed last, above the prompt
+            assert len(lines) >= 3
+
+
+def test_wrapping_never_loses_text():
+    words = " ".join(f"word{n}" for n in range(40))
+    token = "/a-very-long-path" * 12
+    data = "bell\x07 escape\x1b[31m tab\there  日本語のテキスト" * 2
+    entries = [LogEntry("command", f"[zk: 127.0.0.1:2181(CONNECTED) 0] get {token}",
+                        prompt="[zk: 127.0.0.1:2181(CONNECTED) 0] "),
+               LogEntry("output", f"{data}\n{words}\n")]
+    the_pane = pane("m1", entries)
+    for width in (160, 80, 50):
+        text, _ = render(picture([the_pane]), width=width)
+        (_title, lines), = boxes(text)[0]
+        shown = [line for line in lines if line.strip()]
+        # Words are wrapped whole; a token longer than the pane folds; control characters
+        # are shown (^G, ^[), not sent to the terminal nor dropped.
+        assert all(f"word{n}" in " ".join(shown).split() for n in range(40))
+        assert squeeze(token) in squeeze("".join(shown))
+        assert "bell^G escape^[[31m" in " ".join(shown)
+        assert "\x1b" not in "".join(shown) and "\x07" not in "".join(shown)
+        assert squeeze("".join(shown)) == squeeze(
+            entries[0].text + data.replace("\x07", "^G").replace("\x1b", "^[") + words
+            + the_pane.prompt)
+
+
+# ---- scrolling a pane back (--step) -------------------------------------------------------
+def test_a_pane_scrolled_back_shows_older_lines_and_says_how_far():
+    entries = [LogEntry("output", f"line {n}\n") for n in range(100)]
+    scrolled = replace(pane("m1", entries), scroll=30, selected=True)
+    text, _ = render(replace(picture([scrolled]), waiting=True), height=20)
+    shown = [line for (_title, lines), in boxes(text) for line in lines]
+    # 101 lines with the prompt, 15 fit: the last 15 before the 30 most recent.
+    assert [line.strip() for line in shown] == [f"line {n}" for n in range(56, 71)]
+    assert "↑ 30 lines back" in text
+    assert "▶ m1  ↑↓ PgUp PgDn Home End · Tab 1-9" in text
+
+
+def test_scroll_keys_move_the_chosen_pane_no_further_than_its_text_goes(tmp_path):
+    path = tmp_path / "two.yaml"
+    path.write_text("sessions: [m1, m2]\nsteps:\n  - m1: ls /\n", encoding="utf-8")
+    board = Board(load_scenario(str(path)), scroll_keys=True)
+    board.set_waiting(0)
+    board.set_scroll_room({"m1": (40, 10), "m2": (5, 10)})  # as the view last drew them
+
+    def state():
+        return [(p.scroll, p.selected) for p in board.picture().panes]
+
+    assert state() == [(0, True), (0, False)]
+    assert "[↑↓ Tab] scroll" in board.picture().status
+    for move, expected in [(UP, [(1, True), (0, False)]),
+                           (PAGE_UP, [(10, True), (0, False)]),  # a page keeps a line
+                           (TOP, [(40, True), (0, False)]), (UP, [(40, True), (0, False)]),
+                           (PAGE_DOWN, [(31, True), (0, False)]),
+                           ("pane 2", [(31, False), (0, True)]),
+                           (PAGE_UP, [(31, False), (5, True)]),
+                           ("pane 7", [(31, False), (5, True)]),  # no such pane
+                           (NEXT_PANE, [(31, True), (5, False)]),
+                           (DOWN, [(30, True), (5, False)]),
+                           (BOTTOM, [(0, True), (5, False)])]:
+        board.scroll(move)
+        assert state() == expected, move
+    board.set_waiting(None)  # the next step runs: every pane back at its latest lines
+    assert state() == [(0, False), (0, False)]

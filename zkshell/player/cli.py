@@ -13,6 +13,7 @@ from zkshell.exit_status import ExitStatus
 from zkshell.player.export import ExportFailed
 from zkshell.player.loader import ScenarioError, load_scenario
 from zkshell.player.model import FAILED, TIMED_OUT
+from zkshell.player.panes import LAYOUTS
 from zkshell.player.runner import server_for
 
 if TYPE_CHECKING:  # the show module is imported only when a scenario is played
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="zksh play",
         description="Play ZooKeeper scenarios: several sessions, faults, watches, checks. "
-                    "On a terminal the sessions are shown side by side, live.")
+                    "On a terminal each session is shown live, in a pane of its own.")
     parser.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
     parser.add_argument("-server", "--server", metavar="HOST:PORT",
                         help="play against this server (default: start a local ZooKeeper)")
@@ -53,10 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="plain report with every session's output, tagged with its "
                              "name (the default when the output is not a terminal, except "
                              "with --check)")
+    parser.add_argument("--layout", choices=LAYOUTS, default="auto",
+                        help="how the sessions' panes are placed, live and in exports: "
+                             "side by side, in a grid (2x2 for four), or auto: side by "
+                             "side while each pane gets about 60 columns, else a grid, else "
+                             "stacked (default)")
     pacing = parser.add_argument_group("pacing")
     pacing.add_argument("--step", action="store_true",
                         help="wait for a key before each step: Enter runs it, c continues to "
-                             "the end, q stops")
+                             "the end, q stops; meanwhile Up/Down, PgUp/PgDn, Home/End scroll "
+                             "a pane back, chosen with Tab or its number")
     pacing.add_argument("--delay", type=_seconds, metavar="SECONDS",
                         help=f"pause between steps (default {LIVE_DELAY:g} in the live view, "
                              "0 otherwise)")
@@ -93,7 +100,7 @@ def show_options(args: argparse.Namespace) -> ShowOptions:
         delay=args.delay if args.delay is not None else (LIVE_DELAY if live else 0.0),
         typing=args.typing if args.typing is not None else live,
         transcript=args.transcript, svg=args.svg, html=args.html, cast=args.cast,
-        size=args.size or DEFAULT_SIZE)
+        size=args.size or DEFAULT_SIZE, layout=args.layout)
 
 
 class Unusable(Exception):

@@ -54,8 +54,10 @@ def write_transcripts(board: Board, directory: str) -> list[str]:
     return paths
 
 
-def render_picture(board: Board, width: int, height: int, kind: str) -> str:
-    """The board's final view as an SVG or HTML document, panes as tall as their content."""
+def render_picture(board: Board, width: int, height: int, kind: str,
+                   layout: str = "auto") -> str:
+    """The board's final view as an SVG or HTML document, panes placed as the live view
+    places them at that size and as tall as their content."""
     import io
 
     from rich.console import Console
@@ -64,12 +66,13 @@ def render_picture(board: Board, width: int, height: int, kind: str) -> str:
 
     console = Console(file=io.StringIO(), record=True, width=width, height=height,
                       force_terminal=True, color_system="truecolor", legacy_windows=False)
-    console.print(TeachingView(board.picture(), fit=True))
+    console.print(TeachingView(board.picture(), fit=True, layout=layout))
     if kind == "svg":
         return console.export_svg(title=board.scenario.title)
     return console.export_html()
 
 
-def write_picture(board: Board, path: str, width: int, height: int, kind: str = "svg") -> None:
+def write_picture(board: Board, path: str, width: int, height: int, kind: str = "svg",
+                  layout: str = "auto") -> None:
     with open(path, "w", encoding="utf-8") as picture:
-        picture.write(render_picture(board, width, height, kind))
+        picture.write(render_picture(board, width, height, kind, layout))

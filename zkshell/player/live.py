@@ -66,9 +66,10 @@ class LiveView:
 
     def __init__(self, board: Board, terminal: Console | None = None,
                  cast: CastRecorder | None = None,
-                 size: tuple[int, int] = (120, 40)) -> None:
+                 size: tuple[int, int] = (120, 40), layout: str = "auto") -> None:
         self.board = board
         self.cast = cast
+        self.layout = layout
         self._console = terminal or offscreen_console(*size)
         self._size: Callable[[], tuple[int, int]] = self._terminal_size if terminal else (
             lambda: size)
@@ -118,7 +119,9 @@ class LiveView:
     def _draw(self) -> None:
         width, height = self._size()
         options = self._console.options.update_dimensions(width, height)
-        lines = self._console.render_lines(TeachingView(self.board.picture()), options)
+        view = TeachingView(self.board.picture(), layout=self.layout)
+        lines = self._console.render_lines(view, options)
+        self.board.set_scroll_room(view.scroll_room)
         ansi = [_ansi(line) for line in lines]
         if ansi == self._last:
             return

@@ -1,26 +1,41 @@
 """Pacing a demo: wait for a key before each step, pause between steps, type commands out.
 
 Keys (with --step): Enter or space runs the next step, `c` continues to the end without
-waiting, `q` stops (the sessions are closed as at the end).  On a terminal the keys are read
-one at a time without echo, so they never scribble over the live view; Ctrl+C still
-interrupts.  Without a terminal, a line is read per step and end of input means continue.
+waiting, `q` stops (the sessions are closed as at the end).  Meanwhile the live view's panes
+scroll back: Up/Down a line, PgUp/PgDn a page, Home the oldest line, End the latest, in the
+pane chosen with Tab or its number (1-9); the next step shows every pane's latest lines
+again.  On a terminal the keys are read one at a time without echo, so they never scribble
+over the live view; Ctrl+C still interrupts.  Without a terminal, a line is read per step and
+end of input means continue.
 """
 
 from __future__ import annotations
 
 import os
+import select
 import sys
 import time
 from collections.abc import Callable
 from typing import TextIO
 
 from zkshell.player.model import Observer
-from zkshell.player.panes import Board
+from zkshell.player.panes import BOTTOM, DOWN, NEXT_PANE, PAGE_DOWN, PAGE_UP, TOP, UP, Board
 from zkshell.player.scenario import Step
 
 CHAR_DELAY = 0.03  # about the pace of a quick typist; a 40-character command takes 1.2 s
 NEXT, CONTINUE, QUIT = "next", "continue", "quit"
 _KEYS = {"\r": NEXT, "\n": NEXT, " ": NEXT, "c": CONTINUE, "C": CONTINUE, "q": QUIT, "Q": QUIT}
+# Scrolling keys, as terminals send them (xterm's normal and application cursor modes, and
+# the VT220 editing keys); a pane's number or Tab chooses the pane they move.
+_SCROLL_KEYS = {
+    "\x1b[A": UP, "\x1bOA": UP, "\x1b[B": DOWN, "\x1bOB": DOWN,
+    "\x1b[5~": PAGE_UP, "\x1b[6~": PAGE_DOWN,
+    "\x1b[H": TOP, "\x1bOH": TOP, "\x1b[1~": TOP, "\x1b[7~": TOP,
+    "\x1b[F": BOTTOM, "\x1bOF": BOTTOM, "\x1b[4~": BOTTOM, "\x1b[8~": BOTTOM,
+    "\t": NEXT_PANE, **{str(number): f"pane {number}" for number in range(1, 10)},
+}
+# The rest of an escape sequence arrives with its ESC; a lone ESC waits no longer than this.
+ESCAPE_WAIT = 0.05
 
 
 class KeyReader:
@@ -53,13 +68,17 @@ class KeyReader:
             self._saved = None
 
     def read_action(self) -> str:
-        """Block until a key means something: NEXT, CONTINUE or QUIT."""
+        """Block until a key means something: NEXT, CONTINUE, QUIT, or on a terminal a
+        scroll (UP, NEXT_PANE, "pane 2"...)."""
         while True:
             if self.fd is not None:
                 data = os.read(self.fd, 1)
                 if not data:
                     return CONTINUE
-                action = _KEYS.get(data.decode("latin-1"))
+                key = data.decode("latin-1")
+                if key == "\x1b":
+                    key += self._rest_of_sequence()
+                action = _KEYS.get(key) or _SCROLL_KEYS.get(key)
             else:
                 line = self.stream.readline()
                 if line == "":
@@ -67,6 +86,17 @@ class KeyReader:
                 action = _KEYS.get(line.strip()[:1] or "\n")
             if action is not None:
                 return action
+
+    def _rest_of_sequence(self) -> str:
+        """After an ESC: the bytes of its sequence, up to its final letter or `~`."""
+        assert self.fd is not None
+        rest = ""
+        while select.select([self.fd], [], [], ESCAPE_WAIT)[0]:
+            char = os.read(self.fd, 1).decode("latin-1")
+            rest += char
+            if (char.isalpha() and rest != "O") or char == "~" or len(rest) > 8:
+                break
+        return rest
 
 
 class Pacer:
@@ -100,7 +130,12 @@ class Pacer:
         if self.hint is not None:
             self.hint(index, step)
         try:
-            return self.keys.read_action()
+            while True:
+                action = self.keys.read_action()
+                if action in (NEXT, CONTINUE, QUIT):
+                    return action
+                if self.board is not None:
+                    self.board.scroll(action)
         finally:
             if self.board is not None:
                 self.board.set_waiting(None)

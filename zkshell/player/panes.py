@@ -31,6 +31,8 @@ class Pane:
     state: str
     prompt: str | None  # the idle prompt; None while a command runs or no process runs
     typing: str = ""
+    scroll: int = 0  # lines scrolled back from the latest (--step, while waiting for a key)
+    selected: bool = False  # the pane the scroll keys move
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,15 @@ class Picture:
     stopped: bool = False  # finished before the last step (a person pressed q)
 
 
-def waiting_line(index: int, steps: list[Step]) -> str:
-    """What --step shows while it waits: the keys first, so a narrow screen never cuts them."""
-    return (f"[Enter] run  [c] run to the end  [q] quit   next {index + 1}/{len(steps)}: "
-            f"{steps[index].summary()}")
+LAYOUTS = ("auto", "columns", "grid")  # --layout; view.layout_shape says what each means
+
+
+def waiting_line(index: int, steps: list[Step], scroll_keys: bool = False) -> str:
+    """What --step shows while it waits: the keys first, so a narrow screen never cuts them
+    (the scroll keys in short: the chosen pane's border names the rest)."""
+    keys = ("[Enter] run  [c] to the end  [q] quit  [↑↓ Tab] scroll" if scroll_keys
+            else "[Enter] run  [c] run to the end  [q] quit")
+    return f"{keys}   next {index + 1}/{len(steps)}: {steps[index].summary()}"
 
 
 def state_marker(state: str) -> str:
@@ -74,9 +81,17 @@ def transcript_text(entries: tuple[LogEntry, ...] | list[LogEntry],
     return "".join(lines) + (prompt or "")
 
 
+# What the scroll keys ask for (pacing.py reads the keys): a pane, or a move in it.
+UP, DOWN, PAGE_UP, PAGE_DOWN, TOP, BOTTOM, NEXT_PANE = (
+    "up", "down", "page up", "page down", "top", "bottom", "next pane")
+
+
 class Board(Observer):
-    def __init__(self, scenario: Scenario) -> None:
+    """`scroll_keys`: while --step waits, the keys can scroll a pane back (the live view)."""
+
+    def __init__(self, scenario: Scenario, scroll_keys: bool = False) -> None:
         self.scenario = scenario
+        self.scroll_keys = scroll_keys
         self.player = None
         self._lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
@@ -90,6 +105,9 @@ class Board(Observer):
         self._results: list[StepResult] = []
         self._failed = False
         self._finished = False
+        self._selected = 0
+        self._scroll: dict[str, int] = {}
+        self._room: dict[str, tuple[int, int]] = {}
 
     # ---- listeners (the live view redraws) ---------------------------------------------
     def on_change(self, listener: Callable[[], None]) -> None:
@@ -148,10 +166,45 @@ class Board(Observer):
         self._changed()
 
     def set_waiting(self, index: int | None) -> None:
-        """The player waits for a key before step `index` (None: it no longer waits)."""
+        """The player waits for a key before step `index` (None: it no longer waits, and
+        every pane is back at its latest lines, to show the step run)."""
         with self._lock:
             self._waiting_for = index
+            if index is None:
+                self._scroll.clear()
         self._changed()
+
+    # ---- scrolling back (--step) -------------------------------------------------------
+    def set_scroll_room(self, room: dict[str, tuple[int, int]]) -> None:
+        """What the view last drew: for each pane, how many lines back its text goes and how
+        tall it is.  Not a change to draw: the view tells it after drawing."""
+        with self._lock:
+            self._room.update(room)
+
+    def scroll(self, move: str) -> None:
+        """Select a pane (`"pane 2"`, NEXT_PANE) or scroll the selected one (UP, PAGE_UP...)."""
+        names = [spec.name for spec in self.scenario.sessions]
+        if not names:
+            return
+        with self._lock:
+            if move == NEXT_PANE:
+                self._selected = (self._selected + 1) % len(names)
+            elif move.startswith("pane "):
+                number = int(move.split()[1])
+                if not 1 <= number <= len(names):
+                    return
+                self._selected = number - 1
+            else:
+                name = names[self._selected]
+                self._scroll[name] = self._scrolled(name, move)
+        self._changed()
+
+    def _scrolled(self, name: str, move: str) -> int:
+        furthest, height = self._room.get(name, (0, 1))
+        page = max(1, height - 1)  # a line of the last page stays, to read on from
+        back = self._scroll.get(name, 0) + {UP: 1, DOWN: -1, PAGE_UP: page, PAGE_DOWN: -page,
+                                            TOP: furthest, BOTTOM: -furthest}[move]
+        return max(0, min(furthest, back))
 
     # ---- snapshots ---------------------------------------------------------------------
     def entries(self, name: str) -> tuple[LogEntry, ...]:
@@ -176,18 +229,22 @@ class Board(Observer):
     def _panes(self) -> tuple[Pane, ...]:
         played_sessions = self.player.sessions if self.player is not None else {}
         panes = []
-        for spec in self.scenario.sessions:
+        for number, spec in enumerate(self.scenario.sessions):
             played = played_sessions.get(spec.name)
             with self._lock:
                 entries = tuple(self._entries.get(spec.name, ()))
                 typing = self._typing.get(spec.name, "")
                 busy = spec.name in self._busy
+                scroll = self._scroll.get(spec.name, 0)
+                selected = (self.scroll_keys and self._waiting_for is not None
+                            and number == self._selected)
             state, prompt = "starting", None
             if played is not None and hasattr(played, "shell"):
                 state = _state_label(played)
                 if played.running and not busy:
                     prompt = played.shell.prompt()
-            panes.append(Pane(spec.name, spec.label, entries, state, prompt, typing))
+            panes.append(Pane(spec.name, spec.label, entries, state, prompt, typing, scroll,
+                              selected))
         return tuple(panes)
 
     def _progress(self) -> str:
@@ -201,7 +258,7 @@ class Board(Observer):
         steps = self.scenario.steps
         if self._waiting_for is not None:
             index = self._waiting_for
-            return waiting_line(index, steps)
+            return waiting_line(index, steps, self.scroll_keys)
         if self._finished:
             return self._outcome()
         if self._current is None:

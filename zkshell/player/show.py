@@ -41,6 +41,7 @@ class ShowOptions:
     html: str | None = None
     cast: str | None = None
     size: tuple[int, int] = DEFAULT_SIZE
+    layout: str = "auto"  # how panes are placed, in the live view and every export of it
 
     @property
     def exports(self) -> bool:
@@ -80,7 +81,8 @@ def _views(scenario: Scenario, options: ShowOptions, out: TextIO) -> _Views:
         return views  # the plain report alone: rich is not even imported
     from zkshell.player.panes import Board
 
-    views.board = Board(scenario)
+    # Scrolling back needs a person at the live view, and --step's pause to read it.
+    views.board = Board(scenario, scroll_keys=options.live and options.step)
     terminal = None
     if options.live:
         from rich.console import Console
@@ -97,7 +99,7 @@ def _views(scenario: Scenario, options: ShowOptions, out: TextIO) -> _Views:
     if terminal is not None or views.cast is not None:
         from zkshell.player.live import LiveView
 
-        views.live = LiveView(views.board, terminal, views.cast, views.size)
+        views.live = LiveView(views.board, terminal, views.cast, views.size, options.layout)
     typist = report = None
     if options.typing:
         from zkshell.player.pacing import Typist
@@ -196,7 +198,7 @@ def _export(views: _Views, options: ShowOptions, scenario: Scenario, several: bo
         if path and views.board is not None:
             target = export_path(path, scenario, several)
             jobs.append((f"--{kind}", target, lambda t=target, k=kind: write_picture(
-                views.board, t, *views.size, kind=k)))
+                views.board, t, *views.size, kind=k, layout=options.layout)))
     if views.cast is not None and options.cast:
         target = export_path(options.cast, scenario, several)
         jobs.append(("--cast", target, lambda t=target: views.cast.save(t)))

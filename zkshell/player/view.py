@@ -1,14 +1,17 @@
-"""The teaching view drawn with rich: one pane per session, side by side, a caption, a status.
+"""The teaching view drawn with rich: one pane per session, a caption, a status.
 
-Panes wrap into rows when they do not fit the width.  Each pane is titled with its session's
-label, shows its state on its bottom border, and its most recent lines: zkCli's prompt and the
-typed command, the output, and WATCHER:: blocks in their own colour so the eye
-catches a notification arriving in another window.
+`layout_shape` places the panes: side by side while each is wide enough to read, else in a
+grid, else stacked (`--layout` can insist on columns or a grid).  Each pane is titled with its
+session's label, shows its state on its bottom border, and its most recent lines, wrapped
+inside it: zkCli's prompt and the typed command, the output, and WATCHER:: blocks in their
+own colour so the eye catches a notification arriving in another window.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
@@ -19,7 +22,10 @@ from rich.text import Text
 from zkshell.player.model import LogEntry
 from zkshell.player.panes import Pane, Picture, state_marker
 
-MIN_PANE_WIDTH = 40  # a zkCli prompt alone is about 36 columns
+# A prompt and a typical command on one line: narrower, every command lands under its prompt.
+READABLE_WIDTH = 60
+# Two borders and three lines: the last command, what it printed, the prompt.
+READABLE_HEIGHT = 5
 MAX_CAPTION_LINES = 3
 MIN_PANE_HEIGHT = 3  # two borders and one line
 
@@ -39,26 +45,43 @@ def state_style(state: str) -> str:
     return _STATE_STYLES.get(state.split(" ")[0], "grey50")
 
 
-def grid_shape(count: int, width: int) -> tuple[int, int]:
-    """(columns, rows) for `count` panes: as many side by side as fit, rows balanced."""
-    fit = max(1, min(count, width // MIN_PANE_WIDTH))
-    rows = math.ceil(count / fit) if count else 1
-    return (math.ceil(count / rows) if count else 1), rows
+def _balanced(count: int, columns: int) -> tuple[int, int]:
+    """(columns, rows) with at most `columns` side by side and the rows evenly filled."""
+    rows = math.ceil(count / columns)
+    return math.ceil(count / rows), rows
 
 
-def fitted_grid(count: int, width: int, height: int) -> tuple[int, int]:
-    """`grid_shape`, with narrower panes when its rows would not fit in `height` lines:
-    on a small screen every pane keeps a line of its own, and the status line stays."""
-    columns, rows = grid_shape(count, width)
-    while rows > 1 and rows * MIN_PANE_HEIGHT > height and columns < count:
-        columns += 1
-        rows = math.ceil(count / columns)
+def layout_shape(count: int, width: int, height: int, layout: str = "auto") -> tuple[int, int]:
+    """(columns, rows) of `count` panes in `width` x `height` (the room under the title).
+
+    "columns": side by side, however narrow.  "grid": as square as can be (2x2 for four).
+    "auto": side by side while each pane gets `READABLE_WIDTH` columns, else as many of
+    that width as fit in a row, more rows (down to one pane a row) as long as each row keeps
+    `READABLE_HEIGHT` lines; a screen too short for that gets narrower panes instead, so every
+    pane still shows its latest lines and its prompt.
+    """
+    if count <= 0:
+        return 1, 1
+    if layout == "columns":
+        return count, 1
+    if layout == "grid":
+        return _balanced(count, math.ceil(math.sqrt(count)))
+    columns, rows = _balanced(count, max(1, min(count, width // READABLE_WIDTH)))
+    while rows > 1 and rows * READABLE_HEIGHT > height and columns < count:
+        columns, rows = _balanced(count, columns + 1)
     return columns, rows
+
+
+# Control characters in a znode's data would move the terminal's cursor, or vanish: shown
+# as a terminal's caret notation (^[ for ESC) they stay in their pane and stay visible.
+_CARETS = {code: f"^{chr(code + 64)}" for code in range(32) if chr(code) not in "\t\n"}
+_CARETS[127] = "^?"
 
 
 def _entry_lines(entry: LogEntry) -> list[tuple[str, str]]:
     """(text, style) for each line an entry shows."""
     text = entry.text[:-1] if entry.text.endswith("\n") else entry.text
+    text = text.translate(_CARETS)
     if entry.kind == "command":
         if not entry.prompt:
             return [(text, COMMAND_STYLE)]
@@ -72,8 +95,9 @@ def _entry_lines(entry: LogEntry) -> list[tuple[str, str]]:
     return [(line, "") for line in text.split("\n")]
 
 
-def pane_text(pane: Pane, keep_lines: int = 400) -> Text:
-    """A pane's content, oldest first, ending with the prompt and what is being typed."""
+def pane_text(pane: Pane, keep_lines: int | None = 400) -> Text:
+    """A pane's content, oldest first, ending with the prompt and what is being typed
+    (its last `keep_lines` lines, or all of them)."""
     lines: list[list[tuple[str, str]]] = []
     for entry in pane.entries:
         parts = _entry_lines(entry)
@@ -86,7 +110,7 @@ def pane_text(pane: Pane, keep_lines: int = 400) -> Text:
                       (" ", "reverse")])
     # Rendering every line of a long demo at each refresh costs; older lines are off-screen.
     text = Text(overflow="fold", no_wrap=False)
-    for number, parts in enumerate(lines[-keep_lines:]):
+    for number, parts in enumerate(lines[-keep_lines:] if keep_lines else lines):
         if number:
             text.append("\n")
         for part, style in parts:
@@ -95,16 +119,25 @@ def pane_text(pane: Pane, keep_lines: int = 400) -> Text:
 
 
 class _Tail:
-    """The last lines of a text that fit the height it is given (a terminal's scrolling)."""
+    """The lines of a text that fit the height it is given, ending `back` lines before its
+    last (a terminal's scrolling, and its scroll-back).  `room` is told how far back the
+    text goes and how tall a page is, so keys can scroll no further than there is."""
 
-    def __init__(self, text: Text) -> None:
+    def __init__(self, text: Text, back: int = 0,
+                 room: Callable[[int, int], None] | None = None) -> None:
         self.text = text
+        self.back = back
+        self.room = room
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         lines = console.render_lines(self.text, options.update(height=None), pad=True)
         if options.height is not None:
-            lines = Segment.set_shape(lines[-options.height:] if options.height else [],
-                                      options.max_width, options.height)
+            furthest = max(0, len(lines) - options.height)
+            if self.room is not None:
+                self.room(furthest, options.height)
+            end = len(lines) - min(self.back, furthest)
+            shown = lines[max(0, end - options.height):end] if options.height else []
+            lines = Segment.set_shape(shown, options.max_width, options.height)
         for line in lines:
             yield from line
             yield Segment.line()
@@ -125,24 +158,28 @@ class _Clip:
 
 
 class TeachingView:
-    """A `Picture` as rich draws it, filling the height it is given.
+    """A `Picture` as rich draws it, filling the height it is given, panes placed as
+    `layout_shape` says for `layout`.
 
     With `fit=True` (pictures for documents) panes are only as tall as their content needs.
+    After drawing, `scroll_room` holds how far back each pane's text goes and its height.
     """
 
-    def __init__(self, picture: Picture, fit: bool = False) -> None:
+    def __init__(self, picture: Picture, fit: bool = False, layout: str = "auto") -> None:
         self.picture = picture
         self.fit = fit
+        self.layout = layout
+        self.scroll_room: dict[str, tuple[int, int]] = {}
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         picture = self.picture
         width = options.max_width
-        height = options.height or options.size.height
-        caption_lines = self._caption_lines(console, options)
-        columns, rows = fitted_grid(len(picture.panes), width, height - 2 - caption_lines)
-        if rows * MIN_PANE_HEIGHT > height - 2 - caption_lines:
-            caption_lines = 0  # a small screen: the panes and the status line come first
-        pane_height = max(MIN_PANE_HEIGHT, (height - 2 - caption_lines) // rows)
+        room = (options.height or options.size.height) - 2  # the title and status lines
+        columns, rows = layout_shape(len(picture.panes), width, room, self.layout)
+        # On a short screen the caption yields, so that each pane keeps a readable height.
+        least = min(READABLE_HEIGHT, max(MIN_PANE_HEIGHT, room // rows))
+        caption_lines = max(0, min(self._caption_lines(console, options), room - rows * least))
+        pane_height = max(MIN_PANE_HEIGHT, (room - caption_lines) // rows)
         if self.fit:
             inner = max(1, width // columns - 4)  # borders and padding take 4 columns
             needed = max((len(console.render_lines(pane_text(p), options.update(
@@ -192,10 +229,23 @@ class TeachingView:
             grid.add_row(*cells, *[""] * (columns - len(cells)))
         return grid
 
-    @staticmethod
-    def _pane(pane: Pane, height: int) -> Panel:
+    def _pane(self, pane: Pane, height: int) -> Panel:
         style = state_style(pane.state)
-        return Panel(_Tail(pane_text(pane, keep_lines=max(50, height * 4))),
-                     title=Text(pane.label, style="bold"), title_align="left",
-                     subtitle=Text(f" {pane.state} ", style=f"bold {style}"),
+        # Rendering every line of a long demo at each frame costs: the whole history only
+        # while a person can scroll back through it, otherwise what a frame can show.
+        scrolling = any(p.selected for p in self.picture.panes)
+        tail = _Tail(pane_text(pane, keep_lines=None if scrolling else max(50, height * 4)),
+                     pane.scroll, functools.partial(self._note_room, pane.name))
+        title = Text(pane.label, style="bold")
+        if pane.selected:  # the pane the scroll keys move; a narrow border cuts the keys
+            title = Text.assemble((f"▶ {pane.label}", "bold reverse"),
+                                  ("  ↑↓ PgUp PgDn Home End · Tab 1-9", "bold"))
+        subtitle = Text(f" {pane.state} ", style=f"bold {style}")
+        if pane.scroll:
+            subtitle = Text.assemble((f" ↑ {pane.scroll} lines back ", "bold black on yellow"),
+                                     subtitle)
+        return Panel(tail, title=title, title_align="left", subtitle=subtitle,
                      subtitle_align="right", border_style=style, height=height)
+
+    def _note_room(self, name: str, furthest: int, page: int) -> None:
+        self.scroll_room[name] = (furthest, page)
