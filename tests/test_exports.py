@@ -177,6 +177,22 @@ def test_the_cast_is_asciicast_v2_with_a_marker_per_step(exported):
     assert "9 steps, 6 checks: 6 passed, 0 failed, 0 timed out" in text
 
 
+def test_the_plain_report_and_every_picture_say_which_server_played(exported):
+    out, server, scenario, run = exported
+    line = f"server: {server} (-server)"
+    assert run.stdout.splitlines()[:2] == [f"== Exports test  ({out / 'tiny.yaml'})",
+                                           f"   {line}"]
+    # The view's title row: the title, then the server.
+    title_row = f"Exports test  ·  {line}"
+    svg = ET.parse(out / "view.svg").getroot()
+    svg_text = "".join((element.text or "").replace("\xa0", " ") for element in svg.iter()
+                       if element.tag.endswith("}text"))
+    assert title_row in svg_text
+    page = re.sub(r"<[^>]*>", "", (out / "view.html").read_text("utf-8"))  # style spans
+    assert title_row in html.unescape(page)
+    assert check_cast(out / "view.cast", scenario)[0].startswith(title_row)
+
+
 def test_a_cast_writes_only_the_lines_that_changed():
     from zkshell.player.cast import CastRecorder
 

@@ -63,18 +63,18 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
-def test_a_signal_stops_the_run_and_the_server_it_started(tmp_path, signum):
+def test_a_signal_stops_the_run_and_the_zookeeper_it_started(tmp_path, signum):
     require_zookeeper()
     scenario = tmp_path / "long.yaml"
     scenario.write_text(LONG, encoding="utf-8")
     player = subprocess.Popen([sys.executable, "-m", "zkshell", "play", "--check",
-                               str(scenario)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True)
+                               "--zookeeper", str(scenario)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
     try:
         assert player.stdout is not None
         assert "== A long wait" in player.stdout.readline()  # the server is up
         servers = _children(player.pid)
-        assert servers, "zksh play should run its ZooKeeper as a child process"
+        assert servers, "zksh play --zookeeper should run ZooKeeper as a child process"
         player.send_signal(signum)
         out, err = player.communicate(timeout=30)
     finally:
@@ -83,6 +83,29 @@ def test_a_signal_stops_the_run_and_the_server_it_started(tmp_path, signum):
     assert "Traceback" not in err
     assert "steps, " in out  # what had run is summed up
     assert wait_until(lambda: not any(_alive(pid) for pid in servers))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_by_default_play_runs_no_java_and_a_signal_ends_it(tmp_path, signum):
+    """The embedded server is in the process: no child, and no java on PATH needed."""
+    scenario = tmp_path / "long.yaml"
+    scenario.write_text(LONG, encoding="utf-8")
+    env = dict(os.environ, PATH=str(tmp_path))  # no java (nor anything else) to be found
+    player = subprocess.Popen([sys.executable, "-m", "zkshell", "play", "--check",
+                               str(scenario)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=env)
+    try:
+        assert player.stdout is not None
+        assert "== A long wait" in player.stdout.readline()  # the server is up
+        assert "server: zksh embedded (in-process" in player.stdout.readline()
+        assert _children(player.pid) == []
+        player.send_signal(signum)
+        out, err = player.communicate(timeout=30)
+    finally:
+        player.kill()
+    assert player.returncode == 128 + signum
+    assert "Traceback" not in err
+    assert "steps, " in out  # what had run is summed up
 
 
 def test_an_unreachable_server_is_said_at_once(tmp_path):
@@ -156,12 +179,14 @@ def test_piped_a_demo_is_an_interleaved_transcript_of_the_sessions(tmp_path, zk_
     assert lines[-1].startswith("4 steps, 2 checks: 2 passed")
 
 
-def test_the_readme_s_first_example_passes_at_the_live_view_s_pace():
+@pytest.mark.parametrize("backend", [[], ["--zookeeper"]], ids=["embedded", "zookeeper"])
+def test_the_readme_s_first_example_passes_at_the_live_view_s_pace(backend):
     """`zksh play scenarios/failover.yaml` on a terminal, with its default pacing and typing:
     the checks between the crash and the expiry must hold at a person's pace."""
-    require_zookeeper()
+    if backend:
+        require_zookeeper()
     env = dict(os.environ, PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", TZ="UTC")
-    child = pexpect.spawn(sys.executable, ["-m", "zkshell", "play",
+    child = pexpect.spawn(sys.executable, ["-m", "zkshell", "play", *backend,
                                            str(ROOT / "scenarios" / "failover.yaml")],
                           env=env, dimensions=(40, 160), encoding="utf-8", timeout=90)
     child.expect(pexpect.EOF)

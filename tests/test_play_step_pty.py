@@ -50,7 +50,10 @@ def spawn(*args: str, dimensions: tuple[int, int] = (40, 120)) -> pexpect.spawn:
     env = dict(os.environ, PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", TZ="UTC")
     env.pop("COLUMNS", None)
     env.pop("LINES", None)
-    return pexpect.spawn(sys.executable, ["-m", "zkshell", "play", *args], env=env,
+    # Against real ZooKeeper, as before the embedded server became the default: the
+    # reference stays covered (tests/test_scenarios.py plays the default too).
+    where = [] if "-server" in args else ["--zookeeper"]
+    return pexpect.spawn(sys.executable, ["-m", "zkshell", "play", *where, *args], env=env,
                          dimensions=dimensions, encoding="utf-8", timeout=TIMEOUT)
 
 

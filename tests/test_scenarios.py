@@ -1,7 +1,10 @@
-"""The shipped scenarios are tests: each is played in check mode against a real server."""
+"""The shipped scenarios are tests: all of them played in check mode, in one `zksh play`
+per server: the embedded one (the default) and a local Apache ZooKeeper (`--zookeeper`), the
+reference."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,19 +12,35 @@ import pytest
 from .conftest import require_zookeeper, run_zksh
 
 SHIPPED = sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml"))
+SERVER_LINES = {
+    "embedded": r"   server: zksh embedded \(in-process, ZooKeeper 3\.8 protocol\) at "
+                r"127\.0\.0\.1:\d+",
+    "zookeeper": r"   server: Apache ZooKeeper 3\.8\.\d+ \(local, started by zksh\) at "
+                 r"127\.0\.0\.1:\d+",
+}
 
 
-@pytest.mark.parametrize("scenario", SHIPPED, ids=[p.stem for p in SHIPPED])
-def test_shipped_scenario_passes(scenario):
-    require_zookeeper()
-    result = run_zksh("play", "--check", str(scenario), timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert " 0 failed, 0 timed out" in result.stdout
-    assert "Traceback" not in result.stdout + result.stderr
+@pytest.mark.parametrize("backend", ["embedded", "zookeeper"])
+def test_every_shipped_scenario_passes(backend):
+    options = []
+    if backend == "zookeeper":
+        require_zookeeper()
+        options = ["--zookeeper"]
+    # One process for them all: each scenario gets a server of its own, started and stopped.
+    result = run_zksh("play", "--check", *options, *map(str, SHIPPED), timeout=300)
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert "Traceback" not in out + result.stderr
+    headers = re.findall(r"^== .*  \((.*)\)\n(.*)$", out, re.MULTILINE)
+    assert [path for path, _server in headers] == list(map(str, SHIPPED))
+    for _path, server in headers:
+        assert re.fullmatch(SERVER_LINES[backend], server), server
+    summaries = re.findall(r"^\d+ steps, .*$", out, re.MULTILINE)
+    assert len(summaries) == len(SHIPPED)
+    assert all(" 0 failed, 0 timed out" in line for line in summaries), summaries
 
 
 def test_a_failed_expectation_is_reported_with_line_expected_actual_and_context(tmp_path):
-    require_zookeeper()
     scenario = tmp_path / "wrong.yaml"
     scenario.write_text(
         "sessions: [m1]\n"
@@ -43,7 +62,6 @@ def test_a_failed_expectation_is_reported_with_line_expected_actual_and_context(
 
 
 def test_an_await_that_never_matches_times_out_at_its_deadline(tmp_path):
-    require_zookeeper()
     scenario = tmp_path / "never.yaml"
     scenario.write_text(
         "sessions: [m1]\n"

@@ -46,8 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Play ZooKeeper scenarios: several sessions, faults, watches, checks. "
                     "On a terminal each session is shown live, in a pane of its own.")
     parser.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
-    parser.add_argument("-server", "--server", metavar="HOST:PORT",
-                        help="play against this server (default: start a local ZooKeeper)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("-server", "--server", metavar="HOST:PORT",
+                       help="play against this running server (default: zksh's embedded "
+                            "server, in this process: no Java, starts in milliseconds)")
+    where.add_argument("--zookeeper", action="store_true",
+                       help="play against a local Apache ZooKeeper that zksh starts and "
+                            "stops (needs Java and the zookeeper package)")
     parser.add_argument("--check", action="store_true",
                         help="plain report for CI; exit 1 unless every expectation holds")
     parser.add_argument("--transcript-lines", action="store_true",
@@ -109,7 +114,7 @@ class Unusable(Exception):
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM or SIGHUP (the terminal closed): stop as Ctrl+C does, sessions and server
-    included, instead of dying and leaving the local ZooKeeper running."""
+    included, instead of dying and leaving a local ZooKeeper (--zookeeper) running."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -145,7 +150,8 @@ def main(argv: list[str]) -> int:
     failed = False
     for scenario in scenarios:
         try:
-            passed, stopped = play(scenario, args.server, options, several=len(scenarios) > 1)
+            passed, stopped = play(scenario, args.server, options, several=len(scenarios) > 1,
+                                   zookeeper=args.zookeeper)
             failed |= not passed
             if stopped:  # `q` quits the run, not just this scenario
                 break
@@ -239,8 +245,8 @@ def _check_reachable(address: str, scenario: Scenario) -> None:
         granted = None
     if granted is None:
         raise Unusable(f"zksh play: no ZooKeeper answers at {target.host}:{target.port}\n"
-                       f"  leave out -server and zksh starts its own: zksh play "
-                       f"{scenario.path}")
+                       f"  leave out -server and zksh plays against its embedded server: "
+                       f"zksh play {scenario.path}")
     if granted != asked:
         # The server clamps a session timeout to 2..20 of its ticks: crashes and partitions
         # then expire on its clock, not the scenario's.
@@ -249,28 +255,27 @@ def _check_reachable(address: str, scenario: Scenario) -> None:
 
 
 def play(scenario: Scenario, address: str | None, options: ShowOptions,
-         several: bool = False) -> tuple[bool, bool]:
-    """Play one scenario: (every step ran and every expectation held, a person stopped it)."""
-    from zkshell.player.show import show
-    from zkshell.server import LocalServer, ZooKeeperUnavailable
+         several: bool = False, zookeeper: bool = False) -> tuple[bool, bool]:
+    """Play one scenario: (every step ran and every expectation held, a person stopped it).
 
-    server = None
-    try:
-        if address is None:
-            server = LocalServer(tick_time_ms=server_for(scenario))
-            try:
-                server.start()
-            except ZooKeeperUnavailable as exc:
-                raise Unusable(f"zksh play: cannot start a local ZooKeeper: {exc}\n"
-                               "  or play against a running one: zksh play -server HOST:PORT "
-                               f"{scenario.path}") from None
-            address = server.address
-        else:
-            _check_reachable(address, scenario)
-        results = show(scenario, address, options, several)
-    finally:
-        if server is not None:
-            server.cleanup()
+    Against `address` when given, else against a server started for this scenario and
+    stopped after it: the embedded one, or a local Apache ZooKeeper with `zookeeper`."""
+    from zkshell.player import servers
+    from zkshell.player.show import show
+
+    if address is not None:
+        _check_reachable(address, scenario)
+        results = show(scenario, servers.given(address), options, several)
+    else:
+        kind = servers.ZOOKEEPER if zookeeper else servers.EMBEDDED
+        try:
+            with servers.started(kind, server_for(scenario)) as server:
+                results = show(scenario, server, options, several)
+        except servers.ServerUnavailable as exc:
+            hint = ("" if zookeeper else "\n  or play against a local Apache ZooKeeper: "
+                    f"zksh play --zookeeper {scenario.path}")
+            raise Unusable(f"zksh play: {exc}{hint}\n  or play against a running one: "
+                           f"zksh play -server HOST:PORT {scenario.path}") from None
     # A run stopped part-way did not check what it skipped.
     stopped = len(results) < len(scenario.steps)  # only a person's `q` ends a run early
     return (not stopped and not any(r.status in (FAILED, TIMED_OUT) for r in results),

@@ -49,6 +49,7 @@ class Picture:
     failed: bool = False
     finished: bool = False
     stopped: bool = False  # finished before the last step (a person pressed q)
+    server: str = ""  # "server: ..." once the sessions are connected (servers.PlayServer)
 
 
 LAYOUTS = ("auto", "columns", "grid")  # --layout; view.layout_shape says what each means
@@ -221,7 +222,8 @@ class Board(Observer):
                 panes=panes, progress=progress, status=status,
                 waiting=self._waiting_for is not None, failed=self._failed,
                 finished=self._finished,
-                stopped=self._finished and len(self._results) < len(self.scenario.steps))
+                stopped=self._finished and len(self._results) < len(self.scenario.steps),
+                server=self.player.server_line if self.player is not None else "")
 
     def _notes(self) -> list[str]:
         return [step.text for step in self.scenario.steps if step.kind == "note"]

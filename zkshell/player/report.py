@@ -80,7 +80,7 @@ class PlainReport(Observer):
 
         self.started = time.monotonic()
         scenario = player.scenario
-        header = f"== {scenario.title}  ({scenario.path}, server {player.server_address})\n"
+        header = f"== {scenario.title}  ({scenario.path})\n   {player.server_line}\n"
         if scenario.about:
             header += f"   {scenario.about}\n"
         with self._lock:

@@ -195,9 +195,11 @@ def _matches_entry(expect: Expectation, text: str) -> bool:
 
 class Player:
     def __init__(self, scenario: Scenario, server_address: str,
-                 observer: Observer | None = None) -> None:
+                 observer: Observer | None = None, server_line: str | None = None) -> None:
         self.scenario = scenario
         self.server_address = server_address
+        # Which server plays, as the views say it (servers.PlayServer.line makes it).
+        self.server_line = server_line or f"server: {server_address}"
         self.observer = observer or Observer()
         self.sessions: dict[str, PlayedSession] = {}
         self.results: list[StepResult] = []

@@ -19,6 +19,7 @@ from zkshell.player.observers import Fanout
 from zkshell.player.panes import waiting_line
 from zkshell.player.runner import Player
 from zkshell.player.scenario import Scenario, Step
+from zkshell.player.servers import PlayServer
 
 if TYPE_CHECKING:  # imported when needed: the plain report never loads rich
     from zkshell.player.cast import CastRecorder
@@ -114,12 +115,12 @@ def _views(scenario: Scenario, options: ShowOptions, out: TextIO) -> _Views:
     return views
 
 
-def show(scenario: Scenario, address: str, options: ShowOptions, several: bool = False,
+def show(scenario: Scenario, server: PlayServer, options: ShowOptions, several: bool = False,
          out: TextIO | None = None) -> list[StepResult]:
-    """Play `scenario` against `address` as the options say; the results of the steps run."""
+    """Play `scenario` against `server` as the options say; the results of the steps run."""
     out = out or sys.stdout
     views = _views(scenario, options, out)
-    player = Player(scenario, address, Fanout(*views.observers))
+    player = Player(scenario, server.address, Fanout(*views.observers), server.line)
     started = time.monotonic()
     try:
         with ExitStack() as stack:

@@ -204,8 +204,11 @@ class TeachingView:
         header.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         header.add_column(justify="right", no_wrap=True)
         progress_style = "bold red" if self.picture.failed else "cyan"
-        header.add_row(Text(self.picture.title, style="bold"),
-                       Text(self.picture.progress, style=progress_style))
+        # The server after the title, on the same row: a narrow view cuts it, not the title.
+        title = Text(self.picture.title, style="bold")
+        if self.picture.server:
+            title.append(f"  ·  {self.picture.server}", style="dim")
+        header.add_row(title, Text(self.picture.progress, style=progress_style))
         return header
 
     def _footer(self) -> Text:

@@ -1,0 +1,95 @@
+"""The server a scenario plays against, and the one line that names it.
+
+By default zksh plays against its embedded server, in this process: no Java, started in
+milliseconds.  `--zookeeper` starts a local Apache ZooKeeper instead (the reference zksh's
+output is checked against); `-server` plays against one already running.  Every view (the
+plain report, the live view's header, the exports drawn from it) says which one played,
+with the words made here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+EMBEDDED = "embedded"
+ZOOKEEPER = "zookeeper"
+GIVEN = "given"
+
+
+class ServerUnavailable(Exception):
+    """The server could not be started; the message says why."""
+
+
+@dataclass(frozen=True)
+class PlayServer:
+    """Where the sessions connect, and what to call that server."""
+
+    kind: str  # EMBEDDED, ZOOKEEPER or GIVEN (-server)
+    address: str
+    version: str = ""  # Apache ZooKeeper's own, from its `srvr` answer
+
+    @property
+    def label(self) -> str:
+        if self.kind == EMBEDDED:
+            return f"zksh embedded (in-process, ZooKeeper 3.8 protocol) at {self.address}"
+        if self.kind == ZOOKEEPER:
+            name = f"Apache ZooKeeper {self.version}" if self.version else "Apache ZooKeeper"
+            return f"{name} (local, started by zksh) at {self.address}"
+        return f"{self.address} (-server)"
+
+    @property
+    def line(self) -> str:
+        """What the report's header and the view's title row say."""
+        return f"server: {self.label}"
+
+
+def given(address: str) -> PlayServer:
+    return PlayServer(GIVEN, address)
+
+
+@contextmanager
+def started(kind: str, tick_time_ms: int) -> Iterator[PlayServer]:
+    """Start a server of `kind` for one scenario; it is stopped when the block ends, by an
+    exception too (Ctrl+C, and SIGTERM/SIGHUP, which play turns into one)."""
+    if kind == EMBEDDED:
+        # Imported here: the scenario checks and -server runs never load the server.
+        from zkshell.embedded import EmbeddedServer
+
+        embedded = EmbeddedServer(tick_time_ms=tick_time_ms)
+        try:
+            embedded.start()
+        except OSError as exc:
+            raise ServerUnavailable(f"cannot start the embedded server: {exc}") from None
+        try:
+            yield PlayServer(EMBEDDED, embedded.address)
+        finally:
+            embedded.stop()
+        return
+    from zkshell.server import LocalServer, ZooKeeperUnavailable
+
+    local = LocalServer(tick_time_ms=tick_time_ms)
+    try:
+        try:
+            local.start()
+        except ZooKeeperUnavailable as exc:
+            raise ServerUnavailable(f"cannot start a local ZooKeeper: {exc}") from None
+        yield PlayServer(ZOOKEEPER, local.address, _version(local.host, local.port))
+    finally:
+        local.cleanup()
+
+
+_VERSION = re.compile(r"Zookeeper version: (\d+(?:\.\d+)+)")
+
+
+def _version(host: str, port: int) -> str:
+    """"3.8.0" from the `srvr` four-letter word (LocalServer allows them all); "" if none."""
+    from zkshell.server import four_letter_word
+
+    try:
+        match = _VERSION.search(four_letter_word(host, port, "srvr"))
+    except OSError:
+        return ""
+    return match.group(1) if match else ""
