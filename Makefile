@@ -7,7 +7,7 @@ ZOOKEEPER_JAR := /usr/share/java/zookeeper.jar
 .PHONY: help install bytecode zookeeper test lint demo bench clean
 
 help:
-	@echo "make demo   - play the master/worker walkthrough against a local ZooKeeper"
+	@echo "make demo   - play the master/worker walkthrough (zksh's own server: no Java)"
 	@echo "make test   - lint and run the tests against real ZooKeeper servers"
 	@echo "make bench  - time zksh against zkCli.sh on the same server"
 	@echo "make install - create .venv with zksh in it (again after a source change)"
@@ -53,7 +53,8 @@ lint: install
 test: install zookeeper lint
 	TZ=UTC $(BIN)/python -m pytest -q
 
-demo: install zookeeper
+# The demo plays against zksh's embedded server, in-process: it needs no Java.
+demo: install
 	$(BIN)/zksh play scenarios/walkthrough.yaml
 
 bench: install zookeeper

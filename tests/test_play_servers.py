@@ -109,3 +109,12 @@ def test_zookeeper_plays_against_apache_zookeeper(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "   server: Apache ZooKeeper 3.8." in result.stdout
     assert "(local, started by zksh) at 127.0.0.1:" in result.stdout
+
+
+def test_the_help_texts_name_the_embedded_server_and_zksh_server():
+    play_help = " ".join(run_zksh("play", "--help").stdout.split())  # as argparse wraps it
+    assert "zksh's embedded ZooKeeper 3.8 server, in this process (no Java)" in play_help
+    assert "--zookeeper play against a local Apache ZooKeeper" in play_help
+    usage = run_zksh("--help").stdout
+    assert "zksh server [--port 2181] [options]" in usage
+    assert "a single node, in memory" in usage

@@ -21,6 +21,11 @@ USAGE = """\
 usage: zksh [-server host:port[,host:port...][/chroot]] [-timeout ms] [-r]
             [-waitforconnection] [--no-color] [cmd args...]
        zksh play SCENARIO.yaml [options]     (see: zksh play --help)
+       zksh server [--port 2181] [options]   (see: zksh server --help)
+
+  zksh play plays a scenario against zksh's own server, in this process (--zookeeper: a
+  local Apache ZooKeeper).  zksh server runs that server on its own: ZooKeeper 3.8's
+  protocol, a single node, in memory, for demos and tests (quorum, TLS, SASL: use ZooKeeper).
 
   -server, --server   ZooKeeper to connect to (default localhost:2181, or $ZKSH_SERVER)
   -timeout, --timeout session timeout in milliseconds (default 30000, or $ZKSH_TIMEOUT)

@@ -44,7 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="zksh play",
         description="Play ZooKeeper scenarios: several sessions, faults, watches, checks. "
-                    "On a terminal each session is shown live, in a pane of its own.")
+                    "On a terminal each session is shown live, in a pane of its own. "
+                    "Each scenario plays against a server of its own: zksh's embedded "
+                    "ZooKeeper 3.8 server, in this process (no Java), unless --zookeeper or "
+                    "-server says otherwise.")
     parser.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("-server", "--server", metavar="HOST:PORT",
