@@ -15,7 +15,7 @@ from kazoo.client import KazooClient
 
 from zkshell.server import free_port
 
-from .conftest import require_zookeeper, run_zksh, wait_until
+from .conftest import CHECKOUT, require_zookeeper, run_zksh, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -278,3 +278,16 @@ def test_a_server_granting_another_timeout_is_said_before_the_run(tmp_path, zk_s
     assert result.returncode == 0
     # The test server's tickTime is 200 ms: sessions get 2 to 20 ticks.
     assert "grants a 4 s session timeout, not the 90 s" in result.stderr
+
+
+def test_a_report_piped_into_head_ends_quietly_with_the_run_s_status():
+    """`zksh play --check ... | head -1`: the pipe closes early; no traceback, the run's
+    exit status."""
+    player = subprocess.Popen([sys.executable, "-m", "zkshell", "play", "--check",
+                               str(CHECKOUT / "scenarios" / "bootstrap.yaml")],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert player.stdout.readline().startswith(b"== ")
+    player.stdout.close()  # as head does after its line
+    _, stderr = player.communicate(timeout=60)
+    assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr.decode()
+    assert player.returncode == 0

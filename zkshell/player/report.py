@@ -12,6 +12,7 @@ import threading
 from typing import TextIO
 
 from zkshell.player.model import DONE, FAILED, PASSED, TIMED_OUT, Observer, StepResult
+from zkshell.sinks.plain import discard_from_now_on
 
 _MARKS = {PASSED: "ok  ", DONE: "    ", FAILED: "FAIL", TIMED_OUT: "TIME"}
 
@@ -72,8 +73,16 @@ class PlainReport(Observer):
 
     def write(self, text: str) -> None:
         with self._lock:  # events arrive on kazoo's threads
+            self._write(text)
+
+    def _write(self, text: str) -> None:
+        try:
             self.stream.write(text)
             self.stream.flush()
+        except OSError:
+            # `| head` closed the pipe: the run goes on (its exit status still counts) and
+            # the rest of the report is dropped, as the shell drops its output.
+            discard_from_now_on(self.stream)
 
     def scenario_started(self, player) -> None:
         import time
@@ -85,8 +94,7 @@ class PlainReport(Observer):
             header += f"   {scenario.about}\n"
         with self._lock:
             early, self._early = self._early or [], None
-            self.stream.write(header + "".join(early))
-            self.stream.flush()
+            self._write(header + "".join(early))
 
     def entry_added(self, session, entry) -> None:
         if not self.transcript or self._closed:

@@ -32,7 +32,7 @@ class PlainSink(Sink):
                 # `| head` closed the pipe, or the disk is full: Java's PrintStream drops
                 # the text and zkCli carries on, and so do we, without a traceback now or
                 # when Python flushes the stream at exit.
-                _discard_from_now_on(target)
+                discard_from_now_on(target)
 
     def output(self, output: Output) -> None:
         for chunk in output.chunks:
@@ -49,7 +49,9 @@ class PlainSink(Sink):
         return fmt.watcher_block(event.state, event.type, event.path)
 
 
-def _discard_from_now_on(stream) -> None:
+def discard_from_now_on(stream) -> None:
+    """Send what is still written to `stream` to /dev/null, so that neither the next write
+    nor Python's flush at exit raises again."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, stream.fileno())
