@@ -4,12 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ZOOKEEPER_JAR := /usr/share/java/zookeeper.jar
 
-.PHONY: help install bytecode zookeeper test lint demo bench clean
+.PHONY: help install bytecode zookeeper test lint demo bench proof kazoo-suite clean
 
 help:
 	@echo "make demo   - play the master/worker walkthrough against a local ZooKeeper"
 	@echo "make test   - lint and run the tests against real ZooKeeper servers"
-	@echo "make bench  - time zksh against zkCli.sh on the same server"
+	@echo "make bench  - time zksh against zkCli.sh, and the embedded server against ZooKeeper"
+	@echo "make proof  - the property-based differential test, thousands of examples"
+	@echo "make kazoo-suite - kazoo's own tests against ZooKeeper and the embedded server"
 	@echo "make install - create .venv with zksh in it (again after a source change)"
 
 SOURCES := $(shell find zkshell -name '*.py')
@@ -52,6 +54,12 @@ lint: install
 
 test: install zookeeper lint
 	TZ=UTC $(BIN)/python -m pytest -q
+
+# The long run of tests/test_embedded_property.py (`make test` runs 150 examples).
+PROOF_EXAMPLES ?= 3000
+proof: install zookeeper
+	TZ=UTC ZKSH_PROOF_EXAMPLES=$(PROOF_EXAMPLES) $(BIN)/python -m pytest -q \
+	  tests/test_embedded_property.py
 
 demo: install zookeeper
 	$(BIN)/zksh play scenarios/walkthrough.yaml
