@@ -61,6 +61,23 @@ proof: install zookeeper
 	TZ=UTC ZKSH_PROOF_EXAMPLES=$(PROOF_EXAMPLES) $(BIN)/python -m pytest -q \
 	  tests/test_embedded_property.py
 
+# kazoo 2.11's own tests (installed with kazoo) against real ZooKeeper, then against the
+# embedded server; the pytest summaries side by side.  Minutes, not part of `make test`.
+# A venv of its own: kazoo's harness needs pyOpenSSL < 24.3 and pyjks for its TLS set-up.
+KAZOO_VENV := build/kazoo-venv
+KAZOO_SUITE := TZ=UTC $(KAZOO_VENV)/bin/python tests/embedded_kazoo_suite.py
+$(KAZOO_VENV)/bin/python:
+	$(PYTHON) -m venv $(KAZOO_VENV)
+	$(KAZOO_VENV)/bin/python -m pip install -q kazoo==2.11.0 pytest pytest-timeout objgraph \
+	  pyjks "pyopenssl<24.3"
+
+kazoo-suite: zookeeper $(KAZOO_VENV)/bin/python
+	-$(KAZOO_SUITE) --real > build/kazoo-suite-real.txt 2>&1
+	-$(KAZOO_SUITE) > build/kazoo-suite-embedded.txt 2>&1
+	@for side in real embedded; do \
+	  printf '%-10s%s\n' $$side "$$(grep -E '[0-9]+ (passed|failed)' \
+	    build/kazoo-suite-$$side.txt | tail -n 1)"; done
+
 demo: install zookeeper
 	$(BIN)/zksh play scenarios/walkthrough.yaml
 
