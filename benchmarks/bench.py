@@ -101,8 +101,8 @@ def fill(address: str, count: int) -> None:
     client = KazooClient(address)
     client.start(timeout=30)
     try:
-        # 1000 children a parent: the embedded server copies a parent's child set for undo
-        # at each create (quadratic under one parent of 100k), which is not what is measured.
+        # 1000 children a parent, as a real tree has them: the figure is memory, not how a
+        # parent of 100k children fares (a multi copies the child sets it touches).
         for start in range(0, count, 1000):
             client.create(f"/mem/p{start // 1000:03d}", makepath=True)
             for result in [client.create_async(f"/mem/p{start // 1000:03d}/n{i:06d}",
