@@ -4,12 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ZOOKEEPER_JAR := /usr/share/java/zookeeper.jar
 
-.PHONY: help install bytecode zookeeper test lint demo bench clean
+.PHONY: help install bytecode zookeeper test lint demo bench proof kazoo-suite clean
 
 help:
 	@echo "make demo   - play the master/worker walkthrough (zksh's own server: no Java)"
 	@echo "make test   - lint and run the tests against real ZooKeeper servers"
-	@echo "make bench  - time zksh against zkCli.sh on the same server"
+	@echo "make bench  - time zksh against zkCli.sh, and the embedded server against ZooKeeper"
+	@echo "make proof  - the property-based differential test, thousands of examples"
+	@echo "make kazoo-suite - kazoo's own tests against ZooKeeper and the embedded server"
 	@echo "make install - create .venv with zksh in it (again after a source change)"
 
 SOURCES := $(shell find zkshell -name '*.py')
@@ -52,6 +54,29 @@ lint: install
 
 test: install zookeeper lint
 	TZ=UTC $(BIN)/python -m pytest -q
+
+# The long run of tests/test_embedded_property.py (`make test` runs 150 examples).
+PROOF_EXAMPLES ?= 3000
+proof: install zookeeper
+	TZ=UTC ZKSH_PROOF_EXAMPLES=$(PROOF_EXAMPLES) $(BIN)/python -m pytest -q \
+	  tests/test_embedded_property.py
+
+# kazoo 2.11's own tests (installed with kazoo) against real ZooKeeper, then against the
+# embedded server; the pytest summaries side by side.  Minutes, not part of `make test`.
+# A venv of its own: kazoo's harness needs pyOpenSSL < 24.3 and pyjks for its TLS set-up.
+KAZOO_VENV := build/kazoo-venv
+KAZOO_SUITE := TZ=UTC $(KAZOO_VENV)/bin/python tests/embedded_kazoo_suite.py
+$(KAZOO_VENV)/bin/python:
+	$(PYTHON) -m venv $(KAZOO_VENV)
+	$(KAZOO_VENV)/bin/python -m pip install -q kazoo==2.11.0 pytest pytest-timeout objgraph \
+	  pyjks "pyopenssl<24.3"
+
+kazoo-suite: zookeeper $(KAZOO_VENV)/bin/python
+	-$(KAZOO_SUITE) --real > build/kazoo-suite-real.txt 2>&1
+	-$(KAZOO_SUITE) > build/kazoo-suite-embedded.txt 2>&1
+	@for side in real embedded; do \
+	  printf '%-10s%s\n' $$side "$$(grep -E '[0-9]+ (passed|failed)' \
+	    build/kazoo-suite-$$side.txt | tail -n 1)"; done
 
 # The demo plays against zksh's embedded server, in-process: it needs no Java.
 demo: install

@@ -4,6 +4,12 @@
 - a script of 1000 creates piped through one session;
 - `zksh play scenarios/walkthrough.yaml`: wall time against the session timeout it must wait
   out for the crash (goal: overhead under 1 s).
+and the embedded server beside real ZooKeeper (`--backends` for that part alone):
+- start-up: EmbeddedServer in-process (goal < 50 ms) against LocalServer's JVM;
+- pipelined creates and gets from one kazoo client (goal: at least half of ZooKeeper's);
+- the server process's resident memory for 100k znodes (the embedded one run as `zksh server`
+  in a process of its own, so that the client's memory is not counted);
+- `zksh play --check -server ADDRESS walkthrough.yaml` against each, tickTime as `server_for`.
 Speed is measured here, never asserted in the tests.
 """
 
@@ -16,6 +22,9 @@ import sys
 import time
 from pathlib import Path
 
+from kazoo.client import KazooClient
+
+from zkshell.embedded import EmbeddedServer
 from zkshell.player.loader import load_scenario
 from zkshell.player.runner import server_for
 from zkshell.server import ZKCLI, LocalServer, zkcli_env
@@ -57,7 +66,122 @@ def row(label: str, zksh: float, zkcli: float) -> str:
     return f"{label:<34}{zksh:>10.3f} s{zkcli:>10.3f} s{zksh / zkcli:>10.2f}"
 
 
+PIPELINED = 10_000
+MEMORY_ZNODES = 100_000
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def pipelined(address: str, count: int, prefix: str) -> tuple[float, float]:
+    """Creates, then gets, of `count` znodes sent without waiting: operations per second."""
+    client = KazooClient(address)
+    client.start(timeout=30)
+    try:
+        client.create(prefix)
+        rates = []
+        for send in (lambda i: client.create_async(f"{prefix}/n{i}", b"x" * 16),
+                     lambda i: client.get_async(f"{prefix}/n{i}")):
+            started = time.perf_counter()
+            results = [send(i) for i in range(count)]
+            for result in results:
+                result.get(timeout=120)
+            rates.append(count / (time.perf_counter() - started))
+        return rates[0], rates[1]
+    finally:
+        client.stop()
+        client.close()
+
+
+def fill(address: str, count: int) -> None:
+    client = KazooClient(address)
+    client.start(timeout=30)
+    try:
+        # 1000 children a parent, as a real tree has them: the figure is memory, not how a
+        # parent of 100k children fares (a multi copies the child sets it touches).
+        for start in range(0, count, 1000):
+            client.create(f"/mem/p{start // 1000:03d}", makepath=True)
+            for result in [client.create_async(f"/mem/p{start // 1000:03d}/n{i:06d}",
+                                               b"x" * 16)
+                           for i in range(start, min(count, start + 1000))]:
+                result.get(timeout=120)
+    finally:
+        client.stop()
+        client.close()
+
+
+def memory_for(address: str, pid: int, count: int) -> float:
+    """MiB the server process grows by while `count` znodes of 16 bytes are created."""
+    before = rss_kib(pid)
+    fill(address, count)
+    return (rss_kib(pid) - before) / 1024
+
+
+def embedded_process(tick_ms: int = 2000) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen([sys.executable, "-m", "zkshell", "server", "--port", "0",
+                                "--tick-time", str(tick_ms)], stdout=subprocess.PIPE,
+                               text=True, cwd=ROOT)
+    line = process.stdout.readline() if process.stdout else ""
+    address = line.split(" on ", 1)[1].split(",", 1)[0]
+    return process, address
+
+
+def backends() -> None:
+    print("\nthe embedded server beside real ZooKeeper 3.8 (machine shared: figures vary)")
+    print(f"{'':<40}{'embedded':>14}{'ZooKeeper':>14}")
+    starts = []
+    for _ in range(5):
+        started = time.perf_counter()
+        with EmbeddedServer():
+            starts.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    real = LocalServer(tick_time_ms=2000).start()
+    jvm_start = time.perf_counter() - started
+    embedded_start = statistics.median(starts)
+    print(f"{'start-up, ready to serve':<40}{1000 * embedded_start:>11.1f} ms"
+          f"{1000 * jvm_start:>11.0f} ms   goal < 50 ms: "
+          f"{'met' if embedded_start < 0.05 else 'NOT met'}")
+    process, address = embedded_process()
+    try:
+        ours = pipelined(address, PIPELINED, "/pipe")
+        theirs = pipelined(real.address, PIPELINED, "/pipe")
+        for label, mine, other in (("creates", ours[0], theirs[0]), ("gets", ours[1], theirs[1])):
+            print(f"{f'pipelined {label}, one client, ops/s':<40}{mine:>14,.0f}{other:>14,.0f}"
+                  f"   goal >= 1/2: {'met' if mine >= other / 2 else 'NOT met'}"
+                  f" ({mine / other:.2f})")
+        ours_mib = memory_for(address, process.pid, MEMORY_ZNODES)
+        theirs_mib = memory_for(real.address, real.pid or 0, MEMORY_ZNODES)
+        print(f"{f'memory for {MEMORY_ZNODES // 1000}k znodes (RSS growth)':<40}"
+              f"{ours_mib:>10.0f} MiB{theirs_mib:>10.0f} MiB   (JVM heap -Xmx256m)")
+    finally:
+        process.terminate()
+        process.wait()
+        real.cleanup()
+    walkthrough = ROOT / "scenarios" / "walkthrough.yaml"
+    scenario = load_scenario(str(walkthrough))
+    tick = server_for(scenario)
+    walls = {}
+    for name in ("embedded", "ZooKeeper"):
+        runs = []
+        for _ in range(PLAY_RUNS):  # a fresh server each time: the scenario leaves its znodes
+            server = (EmbeddedServer(tick_time_ms=tick) if name == "embedded"
+                      else LocalServer(tick_time_ms=tick))
+            with server as running:
+                runs.append(timed([*zksh_command(), "play", "--check", "-server",
+                                   running.address, str(walkthrough)]))
+        walls[name] = statistics.median(runs)
+    print(f"{f'walkthrough --check, tickTime {tick} ms':<40}{walls['embedded']:>12.2f} s"
+          f"{walls['ZooKeeper']:>12.2f} s   (session timeout {scenario.session_timeout:g} s)")
+
+
 def main() -> int:
+    if "--backends" in sys.argv[1:]:
+        backends()
+        return 0
     server = LocalServer(tick_time_ms=2000).start()
     try:
         address = server.address
@@ -101,6 +225,7 @@ def main() -> int:
         overhead = elapsed - timeout
         print(f"  {label:<30}{elapsed:>6.2f} s wall, overhead {overhead:.2f} s: "
               f"{'met' if overhead < 1 else 'NOT met'}")
+    backends()
     return 0
 
 

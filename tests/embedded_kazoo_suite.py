@@ -1,6 +1,10 @@
 """Run kazoo's own test suite against the embedded server.  A report, not a test:
 
-    python tests/embedded_kazoo_suite.py [pytest arguments]
+    python tests/embedded_kazoo_suite.py [--real] [pytest arguments]
+
+With --real, against real ZooKeeper instead, started by kazoo's own harness from the Debian
+package (one node: a three-node quorum on two shared cores would time tests out), for the
+figure to set ours beside (`make kazoo-suite` runs both).
 
 kazoo's harness starts a three-node ZooKeeper; here `get_global_cluster` is replaced by one
 embedded server whose members stop and start like kazoo's.  What needs more than one node,
@@ -11,6 +15,7 @@ TLS tests only; empty stand-ins are used when they are not installed.
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import types
 from pathlib import Path
@@ -83,13 +88,32 @@ class Cluster(list):
         return []
 
 
+REAL_ZOOKEEPER = {
+    "ZOOKEEPER_CLASSPATH": "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:"
+                           "/usr/share/java/*",
+    "ZOOKEEPER_VERSION": "3.8.0",
+    "ZOOKEEPER_CLUSTER_SIZE": "1",
+}
+
+
 def main(argv: list[str]) -> int:
-    cluster = Cluster([Member()])
-    harness.get_global_cluster = lambda: cluster
+    real = "--real" in argv
+    argv = [arg for arg in argv if arg != "--real"]
     tests = Path(kazoo.__file__).parent / "tests"
     targets = argv or [str(tests / name) for name in DEFAULT_FILES]
+    arguments = ["-q", "-p", "no:cacheprovider", "-o", "addopts=", *targets]
+    if real:
+        for name, value in REAL_ZOOKEEPER.items():
+            os.environ.setdefault(name, value)
+        try:
+            return pytest.main(arguments)
+        finally:
+            if harness.CLUSTER is not None:
+                harness.CLUSTER.terminate()
+    cluster = Cluster([Member()])
+    harness.get_global_cluster = lambda: cluster
     try:
-        return pytest.main(["-q", "-p", "no:cacheprovider", "-o", "addopts=", *targets])
+        return pytest.main(arguments)
     finally:
         cluster.stop()
 

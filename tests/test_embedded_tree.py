@@ -172,6 +172,35 @@ def test_a_failed_multi_is_rolled_back_but_keeps_its_zxid() -> None:
     assert tree.last_zxid == 1 and txn.changes == []
 
 
+def test_single_writes_keep_no_undo_and_fail_before_changing_anything() -> None:
+    """The processor runs single writes without undo records (a create would otherwise copy
+    its parent's child set, quadratic under a large parent): each must fail, if at all,
+    before it changes the tree."""
+    tree = DataTree()
+    create(tree, "/p", b"d")
+    create(tree, "/p/c")
+    create(tree, "/locked")
+    tree.set_acl(tree.begin(SESSION, NOW), "/locked", [ACL(1, Id("world", "anyone"))], -1)
+    before = {path: (node.stat(), node.data, list(node.children)) for path, node in
+              tree.nodes.items()}
+    failing = [("create", "/p", b"", OPEN_ACL_UNSAFE, 0), ("create", "/x/y", b"",
+               OPEN_ACL_UNSAFE, 0), ("create", "/locked/z", b"", OPEN_ACL_UNSAFE, 0),
+               ("delete", "/p", -1), ("delete", "/p/c", 5), ("delete", "/nope", -1),
+               ("set_data", "/p", b"", 7), ("set_data", "/locked", b"", -1),
+               ("set_acl", "/p", OPEN_ACL_UNSAFE, 3), ("set_acl", "/locked", [], -1)]
+    for op, *args in failing:
+        txn = tree.begin(SESSION, NOW, undoable=False)
+        with pytest.raises(ZooKeeperError):
+            getattr(tree, op)(txn, *args)
+        assert txn.undo == {} and txn.changes == []
+    after = {path: (node.stat(), node.data, list(node.children)) for path, node in
+             tree.nodes.items()}
+    assert after == before
+    txn = tree.begin(SESSION, NOW, undoable=False)
+    tree.create(txn, "/p/d", b"", OPEN_ACL_UNSAFE, 0)
+    assert txn.undo == {} and tree.get("/p").stat().num_children == 2
+
+
 def test_acl_rules() -> None:
     user = Id("digest", digest_id("bob:secret"))
     assert fixup_acl("/x", [ACL(31, Id("auth", ""))], [Id("ip", "127.0.0.1"), user]) == \

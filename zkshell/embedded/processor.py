@@ -214,8 +214,10 @@ class RequestProcessor:
 
     def _write(self, client: Client, apply: Callable[[Transaction], bytes | None]) -> bytes | None:
         """Run one write in a transaction of its own; its changes reach the watchers only
-        when it succeeds."""
-        txn = self.tree.begin(client.session_id, self.wall_clock(), client.auth)
+        when it succeeds.  Not undoable: a single write fails, if at all, before it changes
+        anything (a multi is undone op by op, see `_multi`)."""
+        txn = self.tree.begin(client.session_id, self.wall_clock(), client.auth,
+                              undoable=False)
         try:
             body = apply(txn)
         except Exception:

@@ -129,6 +129,9 @@ class Transaction:
     auth: list[Id]
     changes: list[Change] = field(default_factory=list)
     undo: dict[str, Znode | None] = field(default_factory=dict)
+    # A single write checks everything before it changes anything, so only a multi needs
+    # the undo records; skipping them saves copying a parent's child set at every create.
+    undoable: bool = True
 
 
 def _initial_nodes() -> dict[str, Znode]:
@@ -179,11 +182,13 @@ class DataTree:
     # ---------------------------------------------------------------------------------------
     # Transactions
 
-    def begin(self, session_id: int, time_ms: int, auth: list[Id] | None = None) -> Transaction:
+    def begin(self, session_id: int, time_ms: int, auth: list[Id] | None = None,
+              *, undoable: bool = True) -> Transaction:
         """Take the next zxid: every write, session create and close included, takes one
         before anything is checked (PrepRequestProcessor calls getNextZxid first)."""
         self.last_zxid += 1
-        return Transaction(self.last_zxid, time_ms, session_id, list(auth or []))
+        return Transaction(self.last_zxid, time_ms, session_id, list(auth or []),
+                           undoable=undoable)
 
     def rollback(self, txn: Transaction) -> None:
         """Undo what `txn` did (a multi whose later op failed); the zxid stays consumed."""
@@ -195,7 +200,7 @@ class DataTree:
     def _touch(self, txn: Transaction, path: str) -> Znode | None:
         """The node at `path`, remembered as it was before `txn` first changed it."""
         node = self.nodes.get(path)
-        if path not in txn.undo:
+        if txn.undoable and path not in txn.undo:
             txn.undo[path] = node.copy() if node is not None else None
         return node
 
