@@ -18,7 +18,7 @@ from zkshell.server import LocalServer, free_port, zkcli_command, zkcli_env
 from zkshell.session import Session, SessionEvent
 from zkshell.shell import Shell
 
-from .conftest import require_zookeeper, run_zksh, wait_until
+from .conftest import make_server, run_zksh, wait_until
 
 
 class EventLog:
@@ -227,9 +227,8 @@ def test_binary_data_is_printed_as_zkcli_prints_it(chroot_address, zk_server, ad
 
 # ---- the session through failures ---------------------------------------------------
 
-def test_server_down_then_back_keeps_the_session_and_its_ephemerals():
-    require_zookeeper()
-    server = LocalServer(tick_time_ms=500).start()
+def test_server_down_then_back_keeps_the_session_and_its_ephemerals(backend):
+    server = make_server(backend, tick_time_ms=500).start()
     try:
         shell, events = make_shell(server.address, timeout_ms=10000)
         shell.execute('create -e /eph ""')
