@@ -8,7 +8,7 @@ ZOOKEEPER_JAR := /usr/share/java/zookeeper.jar
 
 help:
 	@echo "make demo   - play the master/worker walkthrough against a local ZooKeeper"
-	@echo "make test   - lint and run the tests against real ZooKeeper servers"
+	@echo "make test   - lint and run the tests against real ZooKeeper and the embedded server"
 	@echo "make bench  - time zksh against zkCli.sh on the same server"
 	@echo "make install - create .venv with zksh in it (again after a source change)"
 
