@@ -5,7 +5,9 @@
 server fixture (`zk_server`, `fresh_server`, `chroot_address`, `chroot_admin`, or `backend`
 itself) runs on both, with the backend in its id (`test_x[embedded]`).  A test that needs
 what the embedded server does not implement (docs/embedded-server.md, "Not implemented") is
-marked `@pytest.mark.zookeeper_only("why")` and runs on real ZooKeeper only.
+marked `@pytest.mark.zookeeper_only("why")` and runs on real ZooKeeper only; so do the
+embedded server's own tests (tests/test_embedded_*.py), whose `fresh_server` is the real
+server they compare it with.
 """
 
 from __future__ import annotations
@@ -58,7 +60,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     only = metafunc.definition.get_closest_marker("zookeeper_only")
     if only is not None and not (only.args and only.args[0]):
         raise pytest.UsageError(f"{metafunc.definition.nodeid}: zookeeper_only needs a reason")
-    backends = ["zookeeper"] if only is not None else list(BACKENDS)
+    # The embedded server's own tests (tests/test_embedded_*.py) compare it with the real
+    # server that `fresh_server` gives them: that one stays real.
+    own_tests = metafunc.module.__name__.rpartition(".")[2].startswith("test_embedded_")
+    backends = ["zookeeper"] if only is not None or own_tests else list(BACKENDS)
     metafunc.parametrize("backend", backends, indirect=True, scope="session")
 
 
