@@ -8,7 +8,7 @@ ZOOKEEPER_JAR := /usr/share/java/zookeeper.jar
 
 help:
 	@echo "make demo   - play the master/worker walkthrough (zksh's own server: no Java)"
-	@echo "make test   - lint and run the tests against real ZooKeeper servers"
+	@echo "make test   - lint and run the tests against real ZooKeeper and the embedded server"
 	@echo "make bench  - time zksh against zkCli.sh, and the embedded server against ZooKeeper"
 	@echo "make proof  - the property-based differential test, thousands of examples"
 	@echo "make kazoo-suite - kazoo's own tests against ZooKeeper and the embedded server"

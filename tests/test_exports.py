@@ -15,7 +15,7 @@ from zkshell.player.export import transcript_name
 from zkshell.player.loader import load_scenario
 from zkshell.player.show import export_path
 
-from .conftest import require_zookeeper, run_zksh
+from .conftest import make_server, run_zksh
 
 # The awaits first: a session's connection event is then in its window before any command.
 SCENARIO = """\
@@ -75,15 +75,12 @@ Node does not exist: /nothing
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
+def exported(tmp_path_factory, backend):
     """One `zksh play --check` run with every export, against a server of the test's own."""
-    require_zookeeper()
-    from zkshell.server import LocalServer
-
     out = tmp_path_factory.mktemp("exports")
     scenario = out / "tiny.yaml"
     scenario.write_text(SCENARIO, encoding="utf-8")
-    server = LocalServer(tick_time_ms=200)
+    server = make_server(backend, tick_time_ms=200)
     server.start()
     try:
         run = run_zksh("play", "--check", "-server", server.address,

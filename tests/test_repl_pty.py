@@ -21,7 +21,7 @@ from kazoo.client import KazooClient
 from zkshell.player.proxy import FaultProxy
 from zkshell.server import LocalServer, free_port
 
-from .conftest import require_zookeeper, wait_until
+from .conftest import EmbeddedBackend, make_server, wait_until
 from .vtscreen import Terminal
 
 ESC = "\x1b"
@@ -420,11 +420,10 @@ def test_ctrl_c_without_a_session_says_nothing_more(env, terminals):
 
 
 @pytest.fixture
-def slow_server() -> Iterator[LocalServer]:
+def slow_server(backend: str) -> Iterator[LocalServer | EmbeddedBackend]:
     """A server with ZooKeeper's usual 2 s tick: a client takes 10 s and more to notice that
     its answers stopped, so a command can be caught while it waits."""
-    require_zookeeper()
-    server = LocalServer(tick_time_ms=2000)
+    server = make_server(backend, tick_time_ms=2000)
     server.start()
     yield server
     server.cleanup()

@@ -26,9 +26,8 @@ from zkshell.player.panes import (
 )
 from zkshell.player.runner import PASSED, LogEntry, Player, server_for
 from zkshell.player.view import TeachingView, layout_shape, pane_text
-from zkshell.server import LocalServer
 
-from .conftest import require_zookeeper
+from .conftest import make_server
 
 WIDTH, HEIGHT = 120, 40
 WIDE = 200
@@ -174,14 +173,13 @@ steps:
 
 
 @pytest.fixture(scope="module")
-def played(tmp_path_factory):
+def played(tmp_path_factory, backend):
     """One real run of SCENARIO, on a server of its own, looked at by several tests."""
-    require_zookeeper()
     path = tmp_path_factory.mktemp("view") / "view.yaml"
     path.write_text(SCENARIO, encoding="utf-8")
     scenario = load_scenario(str(path))
     board = Board(scenario)
-    server = LocalServer(tick_time_ms=server_for(scenario))
+    server = make_server(backend, tick_time_ms=server_for(scenario))
     server.start()
     try:
         results = Player(scenario, server.address, Fanout(board)).run()
@@ -246,12 +244,11 @@ WALKTHROUGH = Path(__file__).resolve().parents[1] / "scenarios" / "walkthrough.y
 
 
 @pytest.fixture(scope="module")
-def walkthrough():
+def walkthrough(backend):
     """The board of one real run of the walkthrough, whose four sessions type long lines."""
-    require_zookeeper()
     scenario = load_scenario(str(WALKTHROUGH))
     board = Board(scenario)
-    server = LocalServer(tick_time_ms=server_for(scenario))
+    server = make_server(backend, tick_time_ms=server_for(scenario))
     server.start()
     try:
         results = Player(scenario, server.address, board).run()

@@ -15,7 +15,7 @@ from kazoo.security import OPEN_ACL_UNSAFE
 from zkshell import zkprotocol as zp
 from zkshell.server import LocalServer
 
-from .conftest import require_zookeeper
+from .conftest import EmbeddedBackend, make_server
 
 WAIT = 5.0
 CREATED, DELETED, CHANGED, CHILD = 1, 2, 3, 4
@@ -57,11 +57,10 @@ def close(client: KazooClient) -> None:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[LocalServer]:
-    require_zookeeper()
-    local = LocalServer(tick_time_ms=200)
+def server(backend: str) -> Iterator[LocalServer | EmbeddedBackend]:
+    # Look for empty containers and expired TTL nodes every 100 ms, not every minute.
+    local = make_server(backend, tick_time_ms=200, container_check_interval_ms=100)
     with pytest.MonkeyPatch.context() as patch:
-        # Look for empty containers and expired TTL nodes every 100 ms, not every minute.
         patch.setenv("JAVA_TOOL_OPTIONS", "-Dznode.container.checkIntervalMs=100")
         local.start()
     try:
@@ -71,7 +70,7 @@ def server() -> Iterator[LocalServer]:
 
 
 @pytest.fixture
-def admin(server: LocalServer) -> Iterator[KazooClient]:
+def admin(server: LocalServer | EmbeddedBackend) -> Iterator[KazooClient]:
     """Another session, to change things the client under test watches."""
     client = new_client(server.address)
     yield client
@@ -92,7 +91,7 @@ def recorder() -> Recorder:
 
 
 @pytest.fixture
-def client(server: LocalServer, recorder: Recorder) -> Iterator[KazooClient]:
+def client(server: LocalServer | EmbeddedBackend, recorder: Recorder) -> Iterator[KazooClient]:
     client = KazooClient(hosts=server.address)
     zp.install_event_hook(client, recorder)
     client.start(timeout=10)
@@ -229,10 +228,9 @@ def test_set_watches_registers_what_it_is_given_with_the_server_rules(client, ad
     assert recorder.wait_for(4)[2:] == expected
 
 
-def test_set_watches_restores_a_data_watch_after_a_reconnect():
-    require_zookeeper()
+def test_set_watches_restores_a_data_watch_after_a_reconnect(backend):
     # Ticks of 2 s allow a 10 s session, long enough to outlive a server restart.
-    local = LocalServer(tick_time_ms=2000)
+    local = make_server(backend, tick_time_ms=2000)
     local.start()
     recorder = Recorder()
     client = KazooClient(hosts=local.address, timeout=10,

@@ -1,6 +1,6 @@
 """Which differential scripts zkCli.sh (or zksh) prints the same for from the embedded server
 as zkCli.sh prints from real ZooKeeper.  A report, not a test (all 16 scripts take about two
-minutes):
+minutes; tests/test_differential.py checks the same in the test run):
 
     python -m tests.differential.embedded_report            # zkCli.sh on both servers
     python -m tests.differential.embedded_report --zksh     # zksh on the embedded server
@@ -22,11 +22,10 @@ from tests.differential.harness import (
     run_zksh,
     script_paths,
     script_quits,
+    start_embedded_servers,
     start_servers,
     unified_diff,
 )
-from zkshell.embedded import EmbeddedServer
-from zkshell.server import granted_session_timeout
 
 
 def main(argv: list[str]) -> int:
@@ -38,9 +37,7 @@ def main(argv: list[str]) -> int:
             continue
         text = script.read_text()
         real = start_servers(2)
-        ours = [EmbeddedServer().start() for _ in range(2)]
-        for server in ours:
-            granted_session_timeout("127.0.0.1", server.port, 4000)
+        ours = start_embedded_servers(2)
         try:
             with ThreadPoolExecutor(2) as pool:
                 reference = pool.submit(run_zkcli, real[0].address, text, real[1].address)

@@ -30,12 +30,14 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from zkshell.embedded import EmbeddedServer
 from zkshell.server import (
     LocalServer,
     ZooKeeperUnavailable,
     find_installation,
     four_letter_word,
     free_port,
+    session_handshake,
     zkcli_command,
     zkcli_env,
 )
@@ -140,6 +142,15 @@ def start_servers(count: int, tick_time_ms: int = 2000) -> list[LocalServer]:
                 server.cleanup()
         raise failures[0]
     return results
+
+
+def start_embedded_servers(count: int, tick_time_ms: int = 2000) -> list[EmbeddedServer]:
+    """`count` fresh embedded servers with the history a fresh real one has: `LocalServer`
+    opens and closes a session to know it serves, which takes two zxids, so zxids line up."""
+    servers = [EmbeddedServer(tick_time_ms=tick_time_ms).start() for _ in range(count)]
+    for server in servers:
+        session_handshake(server.host, server.port)
+    return servers
 
 
 def _environment() -> dict[str, str]:
