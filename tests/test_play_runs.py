@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pexpect
 import pytest
 from kazoo.client import KazooClient
 
+from zkshell.embedded import EmbeddedServer
 from zkshell.server import free_port
 
 from .conftest import CHECKOUT, require_zookeeper, run_zksh, wait_until
@@ -291,3 +293,21 @@ def test_a_report_piped_into_head_ends_quietly_with_the_run_s_status():
     _, stderr = player.communicate(timeout=60)
     assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr.decode()
     assert player.returncode == 0
+
+
+def test_a_server_that_answers_late_is_waited_for_as_a_connect_would(tmp_path):
+    """On a busy machine a server can take a moment to answer (or be starting): the check
+    before the run waits as long as a session's connect would, the session timeout."""
+    scenario = tmp_path / "piped.yaml"
+    scenario.write_text(PIPED, encoding="utf-8")
+    port = free_port()
+    server = EmbeddedServer(port=port, tick_time_ms=200)
+    late = threading.Timer(1.0, server.start)
+    late.start()
+    try:
+        result = run_zksh("play", "--check", "-server", f"127.0.0.1:{port}", str(scenario))
+    finally:
+        late.join()
+        server.stop()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no ZooKeeper answers" not in result.stderr

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # the show module is imported only when a scenario is played
     from zkshell.player.show import ShowOptions
 
 LIVE_DELAY = 0.8  # seconds between steps in the live view, to read what a step printed
+REACH_PATIENCE = 3.0  # the least time a -server is given to answer before the run
 
 
 def _seconds(text: str) -> float:
@@ -238,16 +239,16 @@ def _directory_problem(path: str) -> str | None:
 
 def _check_reachable(address: str, scenario: Scenario) -> None:
     from zkshell.player.runner import Target
-    from zkshell.server import granted_session_timeout
+    from zkshell.player.servers import granted_within
 
     target = Target.parse(address)
     asked = int(scenario.session_timeout * 1000)
-    try:
-        granted = granted_session_timeout(target.host, target.port, asked, timeout=3.0)
-    except OSError:
-        granted = None
+    # As patient as a session's connect: the session timeout (3 s at least).
+    granted = granted_within(target.host, target.port, asked,
+                             max(REACH_PATIENCE, scenario.session_timeout))
     if granted is None:
-        raise Unusable(f"zksh play: no ZooKeeper answers at {target.host}:{target.port}\n"
+        raise Unusable(f"zksh play: no ZooKeeper answers at {target.host}:{target.port} "
+                       f"(tried for {max(REACH_PATIENCE, scenario.session_timeout):g} s)\n"
                        f"  leave out -server and zksh plays against its embedded server: "
                        f"zksh play {scenario.path}")
     if granted != asked:
