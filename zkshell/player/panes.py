@@ -12,8 +12,18 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from zkshell.player.model import DONE, FAILED, PASSED, TIMED_OUT, LogEntry, Observer, StepResult
+from zkshell.player.model import (
+    DONE,
+    FAILED,
+    FAILURE,
+    PASSED,
+    TIMED_OUT,
+    LogEntry,
+    Observer,
+    StepResult,
+)
 from zkshell.player.scenario import Scenario, Step
+from zkshell.player.verdict import verdict_text
 
 # Player states worth keeping next to the session's own state: a restarted process is a new
 # process, a healed one is the same session after a partition.
@@ -72,11 +82,14 @@ def transcript_text(entries: tuple[LogEntry, ...] | list[LogEntry],
                     prompt: str | None = None) -> str:
     """What a zkCli window showed: prompt and typed line, outputs, WATCHER blocks, in order,
     a marker where the process changed, and the idle `prompt` it was left at, if any.
+    The player's verdicts on failed steps are not zkCli's: they are left out.
 
     A typed line ends where the user pressed Enter, so every entry ends a line.
     """
     lines = []
     for entry in entries:
+        if entry.kind == FAILURE:
+            continue
         text = state_marker(entry.text) if entry.kind == "state" else entry.text
         lines.append(text if text.endswith("\n") else text + "\n")
     return "".join(lines) + (prompt or "")
@@ -143,7 +156,10 @@ class Board(Observer):
         self._changed()
 
     def step_finished(self, player, index: int, result: StepResult) -> None:
+        verdict = verdict_text(result)
         with self._lock:
+            if verdict and result.step.session in self._entries:  # under the step's output
+                self._entries[result.step.session].append(LogEntry(FAILURE, verdict))
             self._results.append(result)
             self._busy.discard(result.step.session or "")
             self._failed |= result.status in (FAILED, TIMED_OUT)
