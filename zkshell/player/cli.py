@@ -14,7 +14,7 @@ from zkshell.player.export import ExportFailed
 from zkshell.player.loader import ScenarioError, load_scenario
 from zkshell.player.model import FAILED, TIMED_OUT
 from zkshell.player.panes import LAYOUTS
-from zkshell.player.runner import server_for
+from zkshell.player.runner import ServerLost, server_for
 
 if TYPE_CHECKING:  # the show module is imported only when a scenario is played
     from zkshell.player.scenario import Scenario
@@ -166,6 +166,12 @@ def main(argv: list[str]) -> int:
         except Unusable as exc:
             sys.stderr.write(f"{exc}\n")
             return ExitStatus.UNUSABLE
+        except ServerLost as exc:
+            # Every step after would only print ConnectionLoss: stop the run, say it once.
+            # Its sessions are dropped, and a server zksh started is stopped on the way.
+            _say(f"zksh play: {exc}; stopped there\n")
+            failed = True
+            break
         except ExportFailed as exc:  # the run itself is over and reported
             sys.stderr.write(f"{exc}\n")
             failed = True
