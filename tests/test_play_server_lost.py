@@ -7,6 +7,8 @@ import time
 
 from zkshell.player.loader import load_scenario
 from zkshell.player.model import Observer
+from zkshell.player.observers import Fanout
+from zkshell.player.panes import Board
 from zkshell.player.runner import Player
 
 SHORT = """\
@@ -54,13 +56,19 @@ def _scenario(tmp_path, text: str):
 
 def test_the_run_stops_at_the_step_where_the_server_stopped_answering(tmp_path, fresh_server):
     scenario = _scenario(tmp_path, SHORT)
-    player = Player(scenario, fresh_server.address, _StopServerAt(fresh_server, 2))
+    board = Board(scenario)
+    player = Player(scenario, fresh_server.address,
+                    Fanout(_StopServerAt(fresh_server, 2), board))
     started = time.monotonic()
     results = player.run()
     assert time.monotonic() - started < 10
     assert len(results) == 3  # the step that noticed, and none after
     assert player.server_lost == (f"server {fresh_server.address} stopped answering at step 3 "
                                   f"of 6 (m1: ls /, line 6)")
+    # The view's status line says why the run stopped, before the counts, as a failure.
+    picture = board.picture()
+    assert picture.status.startswith(f"{player.server_lost} · 3 steps, 0 checks")
+    assert picture.failed
     assert all(not played.running or played.shell.session.client is None
                for played in player.sessions.values())
 

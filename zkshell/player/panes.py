@@ -119,6 +119,7 @@ class Board(Observer):
         self._results: list[StepResult] = []
         self._failed = False
         self._finished = False
+        self._server_lost: str | None = None  # why the run stopped, when the server died
         self._selected = 0
         self._scroll: dict[str, int] = {}
         self._room: dict[str, tuple[int, int]] = {}
@@ -174,6 +175,8 @@ class Board(Observer):
     def scenario_finished(self, player, results) -> None:
         with self._lock:
             self._finished = True
+            self._server_lost = getattr(player, "server_lost", None)
+            self._failed |= self._server_lost is not None  # the run did not do its job
         self._changed()
 
     # ---- pacing ------------------------------------------------------------------------
@@ -292,8 +295,11 @@ class Board(Observer):
         timed_out = sum(r.status == TIMED_OUT for r in results)
         stopped = ("" if len(results) == len(self.scenario.steps)
                    else f" (stopped after {len(results)} of {len(self.scenario.steps)})")
-        return (f"{len(results)} steps, {len(checked)} checks: {passed} passed, {failed} failed, "
-                f"{timed_out} timed out{stopped}")
+        outcome = (f"{len(results)} steps, {len(checked)} checks: {passed} passed, "
+                   f"{failed} failed, {timed_out} timed out{stopped}")
+        # Why the run stopped comes first: a narrow footer cuts the counts (the header has
+        # them), not the reason.
+        return f"{self._server_lost} · {outcome}" if self._server_lost else outcome
 
 
 def _state_label(played) -> str:
