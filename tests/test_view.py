@@ -420,12 +420,17 @@ def test_a_failed_expectation_shows_in_its_pane_under_the_output_in_red(tmp_path
 
 
 def test_a_long_verdict_keeps_a_few_lines_of_each_side():
-    from zkshell.player.model import FAILED, StepResult
+    from zkshell.player.model import FAILED, OUTPUT_DIFFERS, StepResult
     from zkshell.player.scenario import Expectation, Step
     from zkshell.player.verdict import verdict_text
 
     step = Step("type", 3, "m1", "get /x", Expectation("exact", "a\nb\nc\nd\ne"))
-    text = verdict_text(StepResult(step, FAILED, 0.1, "a\nB\n"))
+    text = verdict_text(StepResult(step, FAILED, 0.1, "a\nB\n", OUTPUT_DIFFERS))
     assert text.split("\n") == ["✗ expected: a", "            b",
                                 "            … 3 more lines", "    actual: a", "            B"]
+    assert verdict_text(StepResult(step, FAILED, 0.1, "", OUTPUT_DIFFERS)).endswith(
+        "    actual: (nothing)")
+    # A step that could not run has no actual output: the reason instead.
+    reason = "session m1 is not running (crashed); restart it first"
+    assert verdict_text(StepResult(step, FAILED, 0.0, "", reason)).endswith(f"\n  {reason}")
     assert verdict_text(StepResult(step, PASSED, 0.1, "a")) == ""

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 PASSED, FAILED, TIMED_OUT, DONE = "passed", "failed", "timed out", "done"
 # A log entry that is the player's verdict on a failed step, not something zkCli printed.
 FAILURE = "failure"
+# A typed step's message when it ran and printed something else than expected.
+OUTPUT_DIFFERS = "output differs"
 
 
 @dataclass

@@ -4,7 +4,7 @@ something failed, not what)."""
 
 from __future__ import annotations
 
-from zkshell.player.model import FAILED, TIMED_OUT, StepResult
+from zkshell.player.model import FAILED, OUTPUT_DIFFERS, TIMED_OUT, StepResult
 
 FAILURE_MARK = "✗"
 MAX_LINES = 3  # of each of expected and actual: the plain report has the whole text
@@ -30,9 +30,9 @@ def verdict_text(result: StepResult) -> str:
     awaited = step.kind == "await" and step.expect.kind == "contains"
     expected = _shown(step.expect.text if awaited else step.expect.describe(), " " * 12)
     lines = [f"{FAILURE_MARK} expected: {expected[0]}", *expected[1:]]
-    if step.kind == "await":  # what came is the whole recent window: the reason says more
-        lines.append(f"  {result.message or result.status}")
-    else:
-        actual = _shown(result.actual, " " * 12)
+    if step.kind == "type" and result.message == OUTPUT_DIFFERS:
+        actual = _shown(result.actual, " " * 12) if result.actual.strip() else ["(nothing)"]
         lines += [f"    actual: {actual[0]}", *actual[1:]]
+    else:  # an await's actual is the whole recent window; or the step could not run
+        lines.append(f"  {result.message or result.status}")
     return "\n".join(lines)
