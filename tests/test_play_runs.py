@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pexpect
 import pytest
 from kazoo.client import KazooClient
 
+from zkshell.embedded import EmbeddedServer
 from zkshell.server import free_port
 
 from .conftest import CHECKOUT, require_zookeeper, run_zksh, wait_until
@@ -291,3 +293,101 @@ def test_a_report_piped_into_head_ends_quietly_with_the_run_s_status():
     _, stderr = player.communicate(timeout=60)
     assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr.decode()
     assert player.returncode == 0
+
+
+def test_a_server_that_answers_late_is_waited_for_as_a_connect_would(tmp_path):
+    """On a busy machine a server can take a moment to answer (or be starting): the check
+    before the run waits as long as a session's connect would, the session timeout."""
+    scenario = tmp_path / "piped.yaml"
+    scenario.write_text(PIPED, encoding="utf-8")
+    port = free_port()
+    server = EmbeddedServer(port=port, tick_time_ms=200)
+    late = threading.Timer(1.0, server.start)
+    late.start()
+    try:
+        result = run_zksh("play", "--check", "-server", f"127.0.0.1:{port}", str(scenario))
+    finally:
+        late.join()
+        server.stop()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no ZooKeeper answers" not in result.stderr
+
+
+WALKTHROUGH = ROOT / "scenarios" / "walkthrough.yaml"
+_STEP_LINE = ("ok   ", "FAIL ", "TIME ", "     ")  # the plain report's line for a step
+
+
+def _kill_server_at_step(player: subprocess.Popen, server_pid, step: int) -> float:
+    """Read the report until `step` steps have run, SIGKILL the server, return when."""
+    assert player.stdout is not None
+    done = 0
+    while done < step:
+        line = player.stdout.readline()
+        assert line, "the run ended before the server was killed"
+        done += line.startswith(_STEP_LINE) and not line.startswith("     --")
+    os.kill(server_pid(), signal.SIGKILL)
+    return time.monotonic()
+
+
+def _check_stopped_at_once(player: subprocess.Popen, killed: float) -> tuple[str, str]:
+    try:
+        out, err = player.communicate(timeout=60)
+    finally:
+        player.kill()
+    took = time.monotonic() - killed
+    assert player.returncode == 1, out + err
+    assert "Traceback" not in err
+    assert err.count("stopped answering") == 1, err
+    # The step that noticed fails (ConnectionLoss), not every step after it.
+    assert sum(line.startswith(("FAIL ", "TIME ")) for line in out.splitlines()) == 1, out
+    assert "stopped after" in out  # the summary says the run did not finish
+    assert took < 15, f"{took:.1f} s after the server died"
+    return out, err
+
+
+def test_a_server_killed_mid_run_is_said_once_and_the_run_stops(tmp_path):
+    """-server: a `zksh server` process killed (SIGKILL) at step 5 of the walkthrough."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "zkshell", "server", "--port", str(port),
+                               "--tick-time", "100"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        assert wait_until(lambda: _answers(port))
+        player = subprocess.Popen([sys.executable, "-m", "zkshell", "play", "--check",
+                                   "-server", f"127.0.0.1:{port}", str(WALKTHROUGH)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        killed = _kill_server_at_step(player, lambda: server.pid, 5)
+        _out, err = _check_stopped_at_once(player, killed)
+    finally:
+        server.kill()
+        server.wait()
+    assert f"zksh play: server 127.0.0.1:{port} stopped answering at step " in err
+
+
+def test_a_local_zookeeper_killed_mid_run_stops_the_run_and_leaves_nothing_behind():
+    """--zookeeper: the ZooKeeper zksh started is killed at step 5 (kill -9 of its JVM)."""
+    require_zookeeper()
+    player = subprocess.Popen([sys.executable, "-m", "zkshell", "play", "--check",
+                               "--zookeeper", str(WALKTHROUGH)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    servers: list[int] = []
+
+    def server_pid() -> int:
+        servers.extend(_children(player.pid))
+        assert len(servers) == 1, servers
+        return servers[0]
+
+    killed = _kill_server_at_step(player, server_pid, 5)
+    _out, err = _check_stopped_at_once(player, killed)
+    assert "stopped answering at step " in err
+    assert not _alive(servers[0])
+    assert not _children(player.pid)
+
+
+def _answers(port: int) -> bool:
+    from zkshell.server import session_handshake
+
+    try:
+        return session_handshake("127.0.0.1", port)
+    except OSError:
+        return False

@@ -23,6 +23,7 @@ from zkshell.player.panes import (
     Board,
     Pane,
     Picture,
+    transcript_text,
 )
 from zkshell.player.runner import PASSED, LogEntry, Player, server_for
 from zkshell.player.view import TeachingView, layout_shape, pane_text
@@ -372,3 +373,64 @@ def test_scroll_keys_move_the_chosen_pane_no_further_than_its_text_goes(tmp_path
         assert state() == expected, move
     board.set_waiting(None)  # the next step runs: every pane back at its latest lines
     assert state() == [(0, False), (0, False)]
+
+
+# ---- a failed expectation shows in its pane ----------------------------------------------
+FAILING = """\
+sessions: [m1, m2]
+steps:
+  - m1: ls /
+    expect: "[workers, zookeeper]"
+  - m2: get /nothing
+    expect: {contains: "some data"}
+  - await: {m2: "type:NodeCreated path:/never", within: 300ms}
+  - m1: create /fine ""
+    expect: Created /fine
+"""
+
+
+def test_a_failed_expectation_shows_in_its_pane_under_the_output_in_red(tmp_path,
+                                                                       fresh_server):
+    path = tmp_path / "failing.yaml"
+    path.write_text(FAILING, encoding="utf-8")
+    scenario = load_scenario(str(path))
+    board = Board(scenario)
+    Player(scenario, fresh_server.address, board).run()
+    m1, m2 = board.picture().panes
+    m1_text = pane_text(m1)
+    lines = m1_text.plain.split("\n")
+    # Under the step's output, before the next step's command.
+    at = lines.index("✗ expected: [workers, zookeeper]")
+    assert lines[at - 1] == "[zookeeper]"
+    assert lines[at + 1] == "    actual: [zookeeper]"
+    assert lines[at + 2].endswith('create /fine ""')
+    styles = {m1_text.plain[s.start:s.end]: str(s.style) for s in m1_text.spans}
+    assert styles["✗ expected: [workers, zookeeper]"] == "bold red"
+    assert "Created /fine" not in styles  # the passing step keeps its plain output
+    m2_lines = pane_text(m2).plain.split("\n")
+    assert "✗ expected: (contains) some data" in m2_lines
+    assert "    actual: Node does not exist: /nothing" in m2_lines
+    assert "✗ expected: type:NodeCreated path:/never" in m2_lines
+    assert "  nothing matched within 0.3s" in m2_lines
+    # Drawn in a narrow pane, the verdict wraps rather than being cut.
+    text, _ = render(replace(board.picture(), panes=(m1, m2)), width=60)
+    assert "✗ expected: [workers," in text and "zookeeper]" in text
+    # A transcript is what zkCli's window showed: the verdicts are the player's.
+    assert "✗" not in transcript_text(board.entries("m1"))
+
+
+def test_a_long_verdict_keeps_a_few_lines_of_each_side():
+    from zkshell.player.model import FAILED, OUTPUT_DIFFERS, StepResult
+    from zkshell.player.scenario import Expectation, Step
+    from zkshell.player.verdict import verdict_text
+
+    step = Step("type", 3, "m1", "get /x", Expectation("exact", "a\nb\nc\nd\ne"))
+    text = verdict_text(StepResult(step, FAILED, 0.1, "a\nB\n", OUTPUT_DIFFERS))
+    assert text.split("\n") == ["✗ expected: a", "            b",
+                                "            … 3 more lines", "    actual: a", "            B"]
+    assert verdict_text(StepResult(step, FAILED, 0.1, "", OUTPUT_DIFFERS)).endswith(
+        "    actual: (nothing)")
+    # A step that could not run has no actual output: the reason instead.
+    reason = "session m1 is not running (crashed); restart it first"
+    assert verdict_text(StepResult(step, FAILED, 0.0, "", reason)).endswith(f"\n  {reason}")
+    assert verdict_text(StepResult(step, PASSED, 0.1, "a")) == ""

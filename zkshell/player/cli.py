@@ -14,13 +14,14 @@ from zkshell.player.export import ExportFailed
 from zkshell.player.loader import ScenarioError, load_scenario
 from zkshell.player.model import FAILED, TIMED_OUT
 from zkshell.player.panes import LAYOUTS
-from zkshell.player.runner import server_for
+from zkshell.player.runner import ServerLost, server_for
 
 if TYPE_CHECKING:  # the show module is imported only when a scenario is played
     from zkshell.player.scenario import Scenario
     from zkshell.player.show import ShowOptions
 
 LIVE_DELAY = 0.8  # seconds between steps in the live view, to read what a step printed
+REACH_PATIENCE = 3.0  # the least time a -server is given to answer before the run
 
 
 def _seconds(text: str) -> float:
@@ -56,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--zookeeper", action="store_true",
                        help="play against a local Apache ZooKeeper that zksh starts and "
                             "stops (needs Java and the zookeeper package)")
+    parser.add_argument("--reset", action="store_true",
+                        help="with -server: first delete the top-level znodes the scenario "
+                             "creates (an earlier run's), and everything under them; without "
+                             "it a scenario whose znodes exist there is not played")
     parser.add_argument("--check", action="store_true",
                         help="plain report for CI; exit 1 unless every expectation holds")
     parser.add_argument("--transcript-lines", action="store_true",
@@ -154,13 +159,19 @@ def main(argv: list[str]) -> int:
     for scenario in scenarios:
         try:
             passed, stopped = play(scenario, args.server, options, several=len(scenarios) > 1,
-                                   zookeeper=args.zookeeper)
+                                   zookeeper=args.zookeeper, reset=args.reset)
             failed |= not passed
             if stopped:  # `q` quits the run, not just this scenario
                 break
         except Unusable as exc:
             sys.stderr.write(f"{exc}\n")
             return ExitStatus.UNUSABLE
+        except ServerLost as exc:
+            # Every step after would only print ConnectionLoss: stop the run, say it once.
+            # Its sessions are dropped, and a server zksh started is stopped on the way.
+            _say(f"zksh play: {exc}; stopped there\n")
+            failed = True
+            break
         except ExportFailed as exc:  # the run itself is over and reported
             sys.stderr.write(f"{exc}\n")
             failed = True
@@ -238,16 +249,16 @@ def _directory_problem(path: str) -> str | None:
 
 def _check_reachable(address: str, scenario: Scenario) -> None:
     from zkshell.player.runner import Target
-    from zkshell.server import granted_session_timeout
+    from zkshell.player.servers import granted_within
 
     target = Target.parse(address)
     asked = int(scenario.session_timeout * 1000)
-    try:
-        granted = granted_session_timeout(target.host, target.port, asked, timeout=3.0)
-    except OSError:
-        granted = None
+    # As patient as a session's connect: the session timeout (3 s at least).
+    granted = granted_within(target.host, target.port, asked,
+                             max(REACH_PATIENCE, scenario.session_timeout))
     if granted is None:
-        raise Unusable(f"zksh play: no ZooKeeper answers at {target.host}:{target.port}\n"
+        raise Unusable(f"zksh play: no ZooKeeper answers at {target.host}:{target.port} "
+                       f"(tried for {max(REACH_PATIENCE, scenario.session_timeout):g} s)\n"
                        f"  leave out -server and zksh plays against its embedded server: "
                        f"zksh play {scenario.path}")
     if granted != asked:
@@ -257,17 +268,45 @@ def _check_reachable(address: str, scenario: Scenario) -> None:
              f"timeout, not the {asked / 1000:g} s {scenario.path} asks for\n")
 
 
+def _check_leftovers(address: str, scenario: Scenario, reset: bool) -> None:
+    """A server that is not fresh may hold an earlier run's znodes: the scenario's first
+    create would fail part-way through the demo.  Say so before playing, or delete them."""
+    from zkshell.player.leftovers import ServerTrouble, delete, existing, top_znodes
+
+    patience = max(REACH_PATIENCE, scenario.session_timeout)
+    try:
+        found = existing(address, top_znodes(scenario), patience)
+        if found and reset:
+            delete(address, found, patience)
+            _say(f"zksh play: --reset: deleted {', '.join(found)} (and all under them) "
+                 f"at {address}\n")
+            return
+    except ServerTrouble as exc:
+        raise Unusable(f"zksh play: {exc}") from None
+    if found:
+        them = "it" if len(found) == 1 else "them"
+        raise Unusable(f"zksh play: {', '.join(found)} already "
+                       f"{'exists' if len(found) == 1 else 'exist'} at {address} (an earlier "
+                       f"run's?), and {scenario.path} creates {them}\n"
+                       f"  delete {them} first (and all under {them}): "
+                       f"zksh play --reset -server {address} {scenario.path}")
+
+
 def play(scenario: Scenario, address: str | None, options: ShowOptions,
-         several: bool = False, zookeeper: bool = False) -> tuple[bool, bool]:
+         several: bool = False, zookeeper: bool = False,
+         reset: bool = False) -> tuple[bool, bool]:
     """Play one scenario: (every step ran and every expectation held, a person stopped it).
 
     Against `address` when given, else against a server started for this scenario and
-    stopped after it: the embedded one, or a local Apache ZooKeeper with `zookeeper`."""
+    stopped after it: the embedded one, or a local Apache ZooKeeper with `zookeeper`.
+    `reset`: first delete what an earlier run left at `address` (a started server is
+    fresh: there is nothing to delete)."""
     from zkshell.player import servers
     from zkshell.player.show import show
 
     if address is not None:
         _check_reachable(address, scenario)
+        _check_leftovers(address, scenario, reset)
         results = show(scenario, servers.given(address), options, several)
     else:
         kind = servers.ZOOKEEPER if zookeeper else servers.EMBEDDED

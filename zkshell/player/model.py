@@ -15,13 +15,17 @@ if TYPE_CHECKING:
     from zkshell.player.runner import PlayedSession, Player
 
 PASSED, FAILED, TIMED_OUT, DONE = "passed", "failed", "timed out", "done"
+# A log entry that is the player's verdict on a failed step, not something zkCli printed.
+FAILURE = "failure"
+# A typed step's message when it ran and printed something else than expected.
+OUTPUT_DIFFERS = "output differs"
 
 
 @dataclass
 class LogEntry:
     """One thing a session's zkCli window shows: a typed command, its output, an event."""
 
-    kind: str  # "command" | "output" | "event" | "state"
+    kind: str  # "command" | "output" | "event" | "state" | FAILURE (the views' own)
     text: str
     stream: str = "out"
     prompt: str = ""  # a command's: the prompt it was typed at, which `text` starts with

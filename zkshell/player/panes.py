@@ -12,8 +12,18 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from zkshell.player.model import DONE, FAILED, PASSED, TIMED_OUT, LogEntry, Observer, StepResult
+from zkshell.player.model import (
+    DONE,
+    FAILED,
+    FAILURE,
+    PASSED,
+    TIMED_OUT,
+    LogEntry,
+    Observer,
+    StepResult,
+)
 from zkshell.player.scenario import Scenario, Step
+from zkshell.player.verdict import verdict_text
 
 # Player states worth keeping next to the session's own state: a restarted process is a new
 # process, a healed one is the same session after a partition.
@@ -72,11 +82,14 @@ def transcript_text(entries: tuple[LogEntry, ...] | list[LogEntry],
                     prompt: str | None = None) -> str:
     """What a zkCli window showed: prompt and typed line, outputs, WATCHER blocks, in order,
     a marker where the process changed, and the idle `prompt` it was left at, if any.
+    The player's verdicts on failed steps are not zkCli's: they are left out.
 
     A typed line ends where the user pressed Enter, so every entry ends a line.
     """
     lines = []
     for entry in entries:
+        if entry.kind == FAILURE:
+            continue
         text = state_marker(entry.text) if entry.kind == "state" else entry.text
         lines.append(text if text.endswith("\n") else text + "\n")
     return "".join(lines) + (prompt or "")
@@ -106,6 +119,7 @@ class Board(Observer):
         self._results: list[StepResult] = []
         self._failed = False
         self._finished = False
+        self._server_lost: str | None = None  # why the run stopped, when the server died
         self._selected = 0
         self._scroll: dict[str, int] = {}
         self._room: dict[str, tuple[int, int]] = {}
@@ -143,7 +157,10 @@ class Board(Observer):
         self._changed()
 
     def step_finished(self, player, index: int, result: StepResult) -> None:
+        verdict = verdict_text(result)
         with self._lock:
+            if verdict and result.step.session in self._entries:  # under the step's output
+                self._entries[result.step.session].append(LogEntry(FAILURE, verdict))
             self._results.append(result)
             self._busy.discard(result.step.session or "")
             self._failed |= result.status in (FAILED, TIMED_OUT)
@@ -158,6 +175,8 @@ class Board(Observer):
     def scenario_finished(self, player, results) -> None:
         with self._lock:
             self._finished = True
+            self._server_lost = getattr(player, "server_lost", None)
+            self._failed |= self._server_lost is not None  # the run did not do its job
         self._changed()
 
     # ---- pacing ------------------------------------------------------------------------
@@ -276,8 +295,11 @@ class Board(Observer):
         timed_out = sum(r.status == TIMED_OUT for r in results)
         stopped = ("" if len(results) == len(self.scenario.steps)
                    else f" (stopped after {len(results)} of {len(self.scenario.steps)})")
-        return (f"{len(results)} steps, {len(checked)} checks: {passed} passed, {failed} failed, "
-                f"{timed_out} timed out{stopped}")
+        outcome = (f"{len(results)} steps, {len(checked)} checks: {passed} passed, "
+                   f"{failed} failed, {timed_out} timed out{stopped}")
+        # Why the run stopped comes first: a narrow footer cuts the counts (the header has
+        # them), not the reason.
+        return f"{self._server_lost} · {outcome}" if self._server_lost else outcome
 
 
 def _state_label(played) -> str:

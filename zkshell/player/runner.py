@@ -15,6 +15,7 @@ from zkshell import format as fmt
 from zkshell.player.model import (
     DONE,
     FAILED,
+    OUTPUT_DIFFERS,
     PASSED,
     TIMED_OUT,
     LogEntry,
@@ -27,6 +28,11 @@ from zkshell.session import Session, SessionEvent
 from zkshell.shell import Shell
 
 CONNECT_WAIT = 10.0
+LOST_PATIENCE = 2.0  # seconds a server is given to answer before it is called gone
+
+
+class ServerLost(Exception):
+    """The server stopped answering part-way: the run stopped; the message says where."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,19 @@ class PlayedSession:
     def heal(self) -> None:
         self.proxy.heal()
         self.set_state("healed")
+
+    def lost_connection(self) -> bool:
+        """The session is trying to reconnect though the player cut nothing: perhaps the
+        server is gone (a partition's lost connection is the player's own doing)."""
+        return (self.running and self.state != "partitioned"
+                and self.shell.session.state_name == "CONNECTING")
+
+    def drop(self) -> None:
+        """The clean-up when the server is gone: no close request that nobody would answer
+        (kazoo would wait for it), the connection cut as a crash cuts it."""
+        if self.running:
+            self.shell.session.abandon(self.proxy.crash)
+        self.proxy.close()
 
     def close(self) -> None:
         """The player's clean-up at the end, not a step of the scenario."""
@@ -204,6 +223,8 @@ class Player:
         self.sessions: dict[str, PlayedSession] = {}
         self.results: list[StepResult] = []
         self.stopped = False
+        # Set when the server stopped answering: what to say, once; the run stops there.
+        self.server_lost: str | None = None
 
     def start_sessions(self) -> None:
         target = Target.parse(self.server_address)
@@ -229,6 +250,8 @@ class Player:
                 result = self.run_step(step)
                 self.results.append(result)
                 self.observer.step_finished(self, index, result)
+                if self._server_gone(index, step):
+                    break
             for played in self.sessions.values():
                 played.scenario_ended()
             self.observer.closing(self)
@@ -239,7 +262,31 @@ class Player:
 
     def close(self) -> None:
         for played in self.sessions.values():
-            played.close()
+            if self.server_lost is not None:
+                played.drop()
+            else:
+                played.close()
+
+    def _server_gone(self, index: int, step: Step) -> bool:
+        """After a step whose session lost its connection (the player cut nothing): does
+        the server itself still answer?  Asked directly, not through the session's proxy,
+        as patiently as a connect would be; if it does not, the run stops here."""
+        played = self.sessions.get(step.session or "")
+        if played is None or step.kind not in ("type", "await", "restart"):
+            return False
+        if not played.lost_connection():
+            return False
+        from zkshell.player.servers import granted_within
+
+        target = Target.parse(self.server_address)
+        timeout_ms = int(self.scenario.session_timeout * 1000)
+        patience = max(LOST_PATIENCE, self.scenario.session_timeout)
+        if granted_within(target.host, target.port, timeout_ms, patience) is not None:
+            return False
+        self.server_lost = (f"server {target.host}:{target.port} stopped answering at step "
+                            f"{index + 1} of {len(self.scenario.steps)} "
+                            f"({step.summary()}, line {step.line_no})")
+        return True
 
     def run_step(self, step: Step) -> StepResult:
         started = time.monotonic()
@@ -260,7 +307,7 @@ class Player:
             actual = played.type_line(step.text)
             if step.expect is None or step.expect.matches(actual):
                 return (PASSED if step.expect else DONE), actual, ""
-            return FAILED, actual, "output differs"
+            return FAILED, actual, OUTPUT_DIFFERS
         if step.kind == "await":
             assert step.expect is not None and step.within is not None
             entry = played.await_match(step.expect, step.within)

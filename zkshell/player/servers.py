@@ -10,6 +10,7 @@ with the words made here and nowhere else.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -79,6 +80,30 @@ def started(kind: str, tick_time_ms: int) -> Iterator[PlayServer]:
         yield PlayServer(ZOOKEEPER, local.address, _version(local.host, local.port))
     finally:
         local.cleanup()
+
+
+PROBE_PAUSE = 0.2  # seconds between two tries of a server that did not answer
+
+
+def granted_within(host: str, port: int, asked_ms: int, patience: float) -> int | None:
+    """The session timeout the server at host:port grants, asking until `patience` seconds
+    have passed; None if it never answers.
+
+    A server is given as long as a connect would give it: on a busy machine one that has
+    just answered `ruok` can take seconds to answer again, or refuse while it restarts."""
+    from zkshell.server import granted_session_timeout
+
+    deadline = time.monotonic() + patience
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            granted = granted_session_timeout(host, port, asked_ms,
+                                              timeout=max(0.2, min(3.0, remaining)))
+        except OSError:
+            granted = None
+        if granted is not None or time.monotonic() + PROBE_PAUSE >= deadline:
+            return granted
+        time.sleep(PROBE_PAUSE)
 
 
 _VERSION = re.compile(r"Zookeeper version: (\d+(?:\.\d+)+)")

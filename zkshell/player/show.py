@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 from zkshell.player.model import FAILED, TIMED_OUT, StepResult
 from zkshell.player.observers import Fanout
 from zkshell.player.panes import waiting_line
-from zkshell.player.runner import Player
+from zkshell.player.runner import Player, ServerLost
 from zkshell.player.scenario import Scenario, Step
 from zkshell.player.servers import PlayServer
 
@@ -117,7 +117,8 @@ def _views(scenario: Scenario, options: ShowOptions, out: TextIO) -> _Views:
 
 def show(scenario: Scenario, server: PlayServer, options: ShowOptions, several: bool = False,
          out: TextIO | None = None) -> list[StepResult]:
-    """Play `scenario` against `server` as the options say; the results of the steps run."""
+    """Play `scenario` against `server` as the options say; the results of the steps run.
+    Raises ServerLost (views and exports done) when the server stopped answering."""
     out = out or sys.stdout
     views = _views(scenario, options, out)
     player = Player(scenario, server.address, Fanout(*views.observers), server.line)
@@ -136,6 +137,8 @@ def show(scenario: Scenario, server: PlayServer, options: ShowOptions, several: 
     if options.live:
         _outcome(player, results, out)
     _export(views, options, scenario, several)
+    if player.server_lost is not None:
+        raise ServerLost(player.server_lost)
     return results
 
 

@@ -19,7 +19,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
-from zkshell.player.model import LogEntry
+from zkshell.player.model import FAILURE, LogEntry
 from zkshell.player.panes import Pane, Picture, state_marker
 
 # A prompt and a typical command on one line: narrower, every command lands under its prompt.
@@ -33,6 +33,7 @@ PROMPT_STYLE = "green"
 COMMAND_STYLE = "bold"
 WATCHER_STYLE = "bold magenta"
 EVENT_STYLE = "magenta"
+FAILURE_STYLE = "bold red"  # the header's failure counter's colour
 _STATE_STYLES = {
     "connected": "green", "connectedreadonly": "green",
     "connecting": "yellow", "partitioned": "yellow", "suspended": "yellow",
@@ -91,6 +92,8 @@ def _entry_lines(entry: LogEntry) -> list[tuple[str, str]]:
                 for line in text.split("\n")]
     if entry.kind == "state":
         return [(state_marker(text), f"italic {state_style(text)}")]
+    if entry.kind == FAILURE:
+        return [(line, FAILURE_STYLE) for line in text.split("\n")]
     # No colour for standard error: zkCli writes `Created /x` there too.
     return [(line, "") for line in text.split("\n")]
 
@@ -203,7 +206,7 @@ class TeachingView:
         header = Table.grid(expand=True)
         header.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         header.add_column(justify="right", no_wrap=True)
-        progress_style = "bold red" if self.picture.failed else "cyan"
+        progress_style = FAILURE_STYLE if self.picture.failed else "cyan"
         # The server after the title, on the same row: a narrow view cuts it, not the title.
         title = Text(self.picture.title, style="bold")
         if self.picture.server:

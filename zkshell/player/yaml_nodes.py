@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import yaml
 from yaml.reader import ReaderError
 
+from zkshell.player.yaml_errors import explain
+
 # PyYAML composes nodes recursively; far below Python's recursion limit, far above any scenario.
 MAX_DEPTH = 50
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
@@ -102,10 +104,7 @@ class NodeReader:
                 return None
             return yaml.compose(text)
         except yaml.MarkedYAMLError as exc:
-            # "while scanning a quoted scalar" points where the trouble starts.
-            mark = exc.context_mark or exc.problem_mark
-            what_failed = ", ".join(part for part in (exc.context, exc.problem) if part)
-            self.at(mark.line + 1 if mark else 1, f"YAML syntax error: {what_failed}")
+            self.at(*explain(text, exc))
         except ReaderError as exc:
             # Its text ends with a position in characters; the line is what helps.
             self.at(line_of(text, exc.position), f"YAML error: {str(exc).splitlines()[0]}")
