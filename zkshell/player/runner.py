@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from zkshell import format as fmt
 from zkshell import kazoo_private
+from zkshell.player.countdown import REMOVAL_EVENTS, Silence
 from zkshell.player.expire_now import ExpireFailed, end_session
 from zkshell.player.model import (
     DONE,
@@ -71,6 +72,8 @@ class PlayedSession:
         self._changed = threading.Condition()
         # The session's id and password, kept for `expire` once its client is gone.
         self.credentials: tuple[int, bytes] | None = None
+        self.ended = False  # an `expire` step ended the current process's session
+        self.removals: list[float] = []  # when this window got a NodeDeleted, say (countdown)
         self.proxy = FaultProxy(target.host, target.port)
         self.shell = self._start_shell()
 
@@ -84,7 +87,7 @@ class PlayedSession:
         session.connect()
         session.wait_connected(CONNECT_WAIT)
         self.state = "connected" if session.alive else "connecting"
-        self.credentials = None
+        self.credentials, self.ended = None, False
         self._remember_session(session)
         return shell
 
@@ -142,7 +145,16 @@ class PlayedSession:
         finally:
             if hold:
                 self.proxy.heal()
+        self.ended = True
         return ""
+
+    def silence(self) -> Silence | None:
+        """Since when the server has heard nothing from this session, while its process is
+        crashed or its network cut; None otherwise, or if it never connected."""
+        since, granted = self.proxy.last_contact, self.shell.session.granted_timeout_ms
+        if self.state not in ("crashed", "partitioned") or since is None or granted is None:
+            return None
+        return Silence(since, granted / 1000)
 
     def close(self) -> None:
         """The player's clean-up at the end, not a step of the scenario."""
@@ -160,6 +172,8 @@ class PlayedSession:
         self.add("state", state)
 
     def _show_event(self, event: SessionEvent) -> None:  # on kazoo's thread
+        if event.type in REMOVAL_EVENTS:
+            self.removals.append(time.monotonic())
         self.add("event", fmt.watcher_block(event.state, event.type, event.path))
 
     def add(self, kind: str, text: str, stream: str = "out", prompt: str = "") -> None:
