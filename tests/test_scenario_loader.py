@@ -137,6 +137,32 @@ steps:
     assert [step.kind for step in steps][:3] == ["partition", "type", "heal"]
 
 
+
+def test_expire_goes_with_a_running_cut_off_or_crashed_session_once_per_session(tmp_path):
+    # A connected session, one cut off (it may type and heal after), a crashed one (restart
+    # gives a new session to expire), and a typed connect (a new session too).
+    path = write(tmp_path, """\
+sessions: [m1, m2, m3]
+steps:
+  - expire: m1
+  - m1: ls /
+  - m1: connect
+  - expire: m1
+  - partition: m2
+  - expire: m2
+  - m2: ls /
+  - heal: m2
+  - crash: m3
+  - expire: m3
+  - restart: m3
+  - expire: m3
+""")
+    steps = load_scenario(path).steps
+    assert [(step.kind, step.session) for step in steps if step.kind == "expire"] == [
+        ("expire", "m1"), ("expire", "m1"), ("expire", "m2"), ("expire", "m3"),
+        ("expire", "m3")]
+    assert steps[0].summary() == "expire: m1"
+
 def test_sessions_with_labels_load(tmp_path):
     path = write(tmp_path, """\
 sessions:

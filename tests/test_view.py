@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 from rich.cells import cell_len
 from rich.console import Console
 
+from zkshell.player.countdown import Silence
 from zkshell.player.loader import load_scenario
 from zkshell.player.observers import Fanout
 from zkshell.player.panes import (
@@ -26,7 +29,7 @@ from zkshell.player.panes import (
     transcript_text,
 )
 from zkshell.player.runner import PASSED, LogEntry, Player, server_for
-from zkshell.player.view import TeachingView, layout_shape, pane_text
+from zkshell.player.view import TeachingView, layout_shape, pane_text, state_style
 
 from .conftest import make_server
 
@@ -236,9 +239,89 @@ def test_the_pane_of_a_crashed_process_has_no_prompt(tmp_path, fresh_server):
     board = Board(scenario)
     Player(scenario, fresh_server.address, board).run()
     panes = {p.name: p for p in board.picture().panes}
-    assert panes["m1"].state == "crashed" and panes["m1"].prompt is None
+    assert panes["m1"].state.startswith("crashed · ") and panes["m1"].prompt is None
     assert panes["m2"].state == "connected" and panes["m2"].prompt.endswith("0] ")
 
+
+
+# ---- the countdown to a silent session's expiry ----------------------------------------
+def test_the_countdown_says_the_time_left_then_expiring_then_expired():
+    silence = Silence(since=100.0, timeout=4.0)  # the deadline is at 104
+    assert silence.describe(100.05, confirmed=False) == "expires in ~4.0s"
+    assert silence.describe(100.8, confirmed=False) == "expires in ~3.2s"
+    assert silence.describe(103.99, confirmed=False) == "expires in ~0.1s"  # never ~0.0s
+    assert silence.describe(104.0, confirmed=False) == "expiring…"
+    assert silence.describe(105.9, confirmed=False) == "expiring…"
+    # Half a timeout past the deadline: the server has had the tick it expires it at.
+    assert silence.describe(106.0, confirmed=False) == "expired"
+    assert silence.describe(101.0, confirmed=True) == "expired"
+    assert Silence(0.0, 30.0).describe(0.5, confirmed=False) == "expires in ~30s"
+
+
+def test_an_ephemeral_going_elsewhere_confirms_an_expiry_only_after_its_deadline():
+    silence = Silence(since=100.0, timeout=4.0)
+    assert not silence.confirmed(False, False, [])
+    assert not silence.confirmed(False, False, [103.9])  # another session's, before it
+    assert silence.confirmed(False, False, [103.9, 104.2])
+    assert silence.confirmed(True, False, [])  # an expire step ended it
+    assert silence.confirmed(False, True, [])  # its own client was told Expired
+
+
+def test_an_expired_session_is_red_whatever_its_process_does():
+    assert state_style("partitioned · expired") == state_style("expired") == "red"
+    assert state_style("partitioned · expires in ~2.0s") == "yellow"
+    assert state_style("crashed · expiring…") == "red"
+
+
+COUNTDOWN = """\
+session_timeout: 4s
+sessions: {m1: Process 1, m2: Process 2, m3: Process 3}
+steps:
+  - m1: create -e /master "m1"
+  - m2: stat -w /master
+  - crash: m1
+  - partition: m3
+  - note: "The server's clock runs"
+  - expire: m1
+  - await: {m2: "type:NodeDeleted path:/master", within: 1s}
+  - note: "m1 is gone"
+"""
+
+
+def _seconds_left(state: str, prefix: str) -> float:
+    match = re.fullmatch(re.escape(prefix) + r" · expires in ~(\d\.\d)s", state)
+    assert match, state
+    return float(match.group(1))
+
+
+def test_a_silent_session_s_pane_counts_down_to_its_expiry_until_it_is_confirmed(tmp_path,
+                                                                                  zk_server):
+    path = tmp_path / "countdown.yaml"
+    path.write_text(COUNTDOWN, encoding="utf-8")
+    scenario = load_scenario(str(path))
+    board = Board(scenario)
+    seen: dict[int, list[dict[str, str]]] = {}
+
+    def look(index, step):  # before each note, what the borders say; twice, 0.3 s apart
+        if step.kind == "note":
+            seen[index] = [{p.name: p.state for p in board.picture().panes}]
+            time.sleep(0.3)
+            seen[index].append({p.name: p.state for p in board.picture().panes})
+
+    results = Player(scenario, zk_server.address, board).run(look)
+    assert all(r.status in (PASSED, "done") for r in results), results
+    first, later = seen[4]
+    # The 4 s the server granted, from the last bytes it got from each: within a second.
+    assert 3.0 <= _seconds_left(first["m1"], "crashed") <= 4.0
+    assert 3.0 <= _seconds_left(first["m3"], "partitioned") <= 4.0
+    assert _seconds_left(later["m1"], "crashed") <= _seconds_left(first["m1"], "crashed") - 0.2
+    assert first["m2"] == "connected"
+    # The expire step ended m1's session; m3's deadline has not come, whatever m2 saw.
+    confirmed, _ = seen[7]
+    assert confirmed["m1"] == "crashed · expired"
+    assert _seconds_left(confirmed["m3"], "partitioned") > 1.0
+    text, _ = render(board.picture())
+    assert " crashed · expired " in "\n".join(line for line in text.split("\n") if "╰" in line)
 
 # ---- four sessions on normal screens: the walkthrough ------------------------------------
 WALKTHROUGH = Path(__file__).resolve().parents[1] / "scenarios" / "walkthrough.yaml"

@@ -3,7 +3,8 @@
 zkCli does things kazoo's public API cannot: send requests kazoo does not know (addWatch,
 whoAmI, ...), see persistent watch events, tell an expired session from a failed login, fail
 a waiting request as soon as a connection attempt fails, say why an attempt failed, name the
-session while it reconnects and the timeout its server granted, and die without closing it.
+session while it reconnects and the timeout its server granted, die without closing it, and
+hand a session's id and password to another connection that ends it.
 The functions here reach into kazoo for exactly that, and nothing else in zksh touches an
 attribute of kazoo's that starts with an underscore.
 
@@ -37,6 +38,7 @@ RELIED_ON: dict[str, dict[str, tuple[str, ...] | None]] = {
         "_queue": None,           # a deque of (request, async_object) not sent yet
         "_state": None,           # the KeeperState the connection last reported
         "_session_id": None,      # None until the first connection
+        "_session_passwd": None,  # the session's password, beside _session_id
         "_stopped": None,         # an event: set before start() and after stop()
         "_data_watchers": None,   # server path -> kazoo's one-shot data watch callbacks
         "_child_watchers": None,  # server path -> kazoo's one-shot child watch callbacks
@@ -109,6 +111,18 @@ def session_id(client: KazooClient) -> int | None:
     until the server expires it, and zkCli goes on naming it.
     """
     return client._session_id or None
+
+
+def session_credentials(client: KazooClient) -> tuple[int, bytes] | None:
+    """The session's id and password, or None before its first connection.
+
+    What a second connection needs to take the session over (and close it: `zksh play`'s
+    `expire` step).  kazoo's public client_id gives them only while connected, and a
+    session is most often expired while its client is cut off.
+    """
+    if not client._session_id:
+        return None
+    return client._session_id, bytes(client._session_passwd)
 
 
 def is_stopped(client: KazooClient) -> bool:

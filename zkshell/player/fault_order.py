@@ -7,9 +7,12 @@ mistake in the file, so it is reported with the file's other problems, by line.
 from __future__ import annotations
 
 from zkshell.player.scenario import Step
+from zkshell.tokenizer import split_line
 
-# What each step may find its session in.  Expiry is left out: it depends on time, and a
-# session that typed on after it expired (zombie-master) is what a scenario may want to show.
+# What each step may find its session in.  Expiry by time is left out: it depends on time,
+# and a session that typed on after it expired (zombie-master) is what a scenario may want to
+# show.  An `expire` step is not: the session it ended stays ended until a `restart`, or a
+# typed `connect`, starts another.
 # A typed `quit` or `close` is left out too: the player keeps such a session running (what
 # later lines print shows it closed), and only its own `quit` step ends the process.
 ALIVE, PARTITIONED, CRASHED, QUIT = "alive", "partitioned", "crashed", "quit"
@@ -20,6 +23,7 @@ _ALLOWED = {
     "partition": (ALIVE,),
     "heal": (PARTITIONED,),
     "restart": (ALIVE, PARTITIONED, CRASHED, QUIT),  # a running process is crashed first
+    "expire": (ALIVE, PARTITIONED, CRASHED),  # a quit process closed its session
 }
 _AFTER = {"crash": CRASHED, "quit": QUIT, "partition": PARTITIONED, "heal": ALIVE,
           "restart": ALIVE}
@@ -27,8 +31,10 @@ _AFTER = {"crash": CRASHED, "quit": QUIT, "partition": PARTITIONED, "heal": ALIV
 
 def fault_order_problems(steps: list[Step]) -> list[tuple[int, str]]:
     """Each session's steps in order: no typing into a dead process, no healing a session
-    that is not cut off, no fault that finds its session already in that state."""
+    that is not cut off, no fault that finds its session already in that state, no
+    expiring a session twice."""
     states: dict[str, tuple[str, int]] = {}
+    expired: dict[str, int] = {}  # session -> the line of the `expire` that ended it
     problems = []
     for step in steps:
         if step.kind not in _ALLOWED or step.session is None:
@@ -36,14 +42,27 @@ def fault_order_problems(steps: list[Step]) -> list[tuple[int, str]]:
         state, since = states.get(step.session, (ALIVE, 0))
         if state not in _ALLOWED[step.kind]:
             problems.append((step.line_no, _misuse(step, state, since)))
+        elif step.kind == "expire" and step.session in expired:
+            problems.append((step.line_no, f"expire: {step.session}'s session is already "
+                             f"expired (since line {expired[step.session]}); restart it or "
+                             "type connect first"))
+        elif step.kind == "expire":
+            expired[step.session] = step.line_no
+        elif step.kind == "type" and split_line(step.text)[:1] == ["connect"]:
+            expired.pop(step.session, None)  # a new session
         elif step.kind in _AFTER:
             states[step.session] = (_AFTER[step.kind], step.line_no)
+            if step.kind == "restart":
+                expired.pop(step.session, None)  # a new process, a new session
     return problems
 
 
 def _misuse(step: Step, state: str, since: int) -> str:
     name = step.session
     prefix = "" if step.kind == "type" else f"{step.kind}: "
+    if step.kind == "expire":  # only QUIT refuses it
+        return (f"expire: {name} has quit here (since line {since}): its session is closed; "
+                "restart it first")
     if state == ALIVE:
         return f"{prefix}{name} is not partitioned here; there is nothing to heal"
     if state == PARTITIONED:

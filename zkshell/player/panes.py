@@ -9,6 +9,7 @@ the exports draw from; nothing here imports rich.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -261,7 +262,7 @@ class Board(Observer):
                             and number == self._selected)
             state, prompt = "starting", None
             if played is not None and hasattr(played, "shell"):
-                state = _state_label(played)
+                state = _state_label(played, played_sessions.values())
                 if played.running and not busy:
                     prompt = played.shell.prompt()
             panes.append(Pane(spec.name, spec.label, entries, state, prompt, typing, scroll,
@@ -302,8 +303,13 @@ class Board(Observer):
         return f"{self._server_lost} · {outcome}" if self._server_lost else outcome
 
 
-def _state_label(played) -> str:
+def _state_label(played, sessions) -> str:
     state = played.session_state()
     if played.state in _REMEMBERED and state in _LIVE:
         return f"{state} · {played.state}"
+    silence = played.silence()
+    if silence is not None:  # crashed or cut off: the server's clock is running (countdown.py)
+        removals = [at for other in sessions if other is not played for at in other.removals]
+        confirmed = silence.confirmed(played.ended, played.shell.session.expired, removals)
+        return f"{state} · {silence.describe(time.monotonic(), confirmed)}"
     return state

@@ -15,6 +15,7 @@ from __future__ import annotations
 import select
 import socket
 import threading
+import time
 
 OPEN, CUT, DEAD = "open", "cut", "dead"
 
@@ -28,6 +29,9 @@ class FaultProxy:
         self._listener.listen(16)
         self.port = self._listener.getsockname()[1]
         self.mode = OPEN
+        # When bytes of the client's last reached the server (time.monotonic()), or None:
+        # the server counts a session's timeout from the last it heard of it.
+        self.last_contact: float | None = None
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -69,7 +73,7 @@ class FaultProxy:
                 if self.mode == OPEN:
                     for target, data in held.items():
                         if data:
-                            target.sendall(data)
+                            self._send(target, data, upstream)
                             data.clear()
                     if ended:
                         return
@@ -82,13 +86,19 @@ class FaultProxy:
                         ended = True
                         reading.remove(sock)
                     elif self.mode == OPEN and not held[peers[sock]]:
-                        peers[sock].sendall(data)
+                        self._send(peers[sock], data, upstream)
                     else:
                         held[peers[sock]] += data
         except (OSError, ValueError):
             return
         finally:
             self._drop(client, upstream)
+
+    def _send(self, target: socket.socket, data: bytes | bytearray,
+              upstream: socket.socket) -> None:
+        target.sendall(data)
+        if target is upstream:
+            self.last_contact = time.monotonic()
 
     def _drop(self, client: socket.socket, upstream: socket.socket) -> None:
         with self._lock:

@@ -12,6 +12,9 @@ import time
 from dataclasses import dataclass
 
 from zkshell import format as fmt
+from zkshell import kazoo_private
+from zkshell.player.countdown import REMOVAL_EVENTS, Silence
+from zkshell.player.expire_now import ExpireFailed, end_session
 from zkshell.player.model import (
     DONE,
     FAILED,
@@ -22,7 +25,7 @@ from zkshell.player.model import (
     Observer,
     StepResult,
 )
-from zkshell.player.proxy import FaultProxy
+from zkshell.player.proxy import OPEN, FaultProxy
 from zkshell.player.scenario import Expectation, Scenario, Step
 from zkshell.session import Session, SessionEvent
 from zkshell.shell import Shell
@@ -73,6 +76,10 @@ class PlayedSession:
         self._awaited: set[int] = set()
         self._scenario_end: int | None = None
         self._changed = threading.Condition()
+        # The session's id and password, kept for `expire` once its client is gone.
+        self.credentials: tuple[int, bytes] | None = None
+        self.ended = False  # an `expire` step ended the current process's session
+        self.removals: list[float] = []  # when this window got a NodeDeleted, say (countdown)
         self.proxy = FaultProxy(target.host, target.port)
         self.shell = self._start_shell()
 
@@ -86,13 +93,21 @@ class PlayedSession:
         session.connect()
         session.wait_connected(CONNECT_WAIT)
         self.state = "connected" if session.alive else "connecting"
+        self.credentials, self.ended = None, False
+        self._remember_session(session)
         return shell
+
+    def _remember_session(self, session: Session) -> None:
+        if session.client is not None:
+            self.credentials = kazoo_private.session_credentials(session.client) or \
+                self.credentials
 
     @property
     def running(self) -> bool:
         return self.state not in ("crashed", "quit")
 
     def crash(self) -> None:
+        self._remember_session(self.shell.session)  # a stopped client forgets it
         self.shell.session.abandon(self.proxy.crash)
         self.set_state("crashed")
 
@@ -129,6 +144,37 @@ class PlayedSession:
             self.shell.session.abandon(self.proxy.crash)
         self.proxy.close()
 
+    def expire(self) -> str:
+        """The server ends this session now, as its expiry would (expire_now says how);
+        "" when done, else why not.  Whatever the process is doing goes on: a crashed one
+        stays crashed, a cut-off one learns it at heal, a connected one at once."""
+        self._remember_session(self.shell.session)
+        if self.credentials is None:
+            return f"session {self.name} never connected: there is no session to expire"
+        # A connected client reconnects the moment the server drops its connection, and
+        # could take the session back before it is closed: it is held off until then.
+        hold = self.proxy.mode == OPEN
+        if hold:
+            self.proxy.partition()
+        try:
+            timeout_ms = self.shell.session.granted_timeout_ms or self.timeout_ms
+            end_session(*self.proxy.target, self.credentials, timeout_ms)
+        except ExpireFailed as exc:
+            return str(exc)
+        finally:
+            if hold:
+                self.proxy.heal()
+        self.ended = True
+        return ""
+
+    def silence(self) -> Silence | None:
+        """Since when the server has heard nothing from this session, while its process is
+        crashed or its network cut; None otherwise, or if it never connected."""
+        since, granted = self.proxy.last_contact, self.shell.session.granted_timeout_ms
+        if self.state not in ("crashed", "partitioned") or since is None or granted is None:
+            return None
+        return Silence(since, granted / 1000)
+
     def close(self) -> None:
         """The player's clean-up at the end, not a step of the scenario."""
         if self.running:
@@ -145,6 +191,8 @@ class PlayedSession:
         self.add("state", state)
 
     def _show_event(self, event: SessionEvent) -> None:  # on kazoo's thread
+        if event.type in REMOVAL_EVENTS:
+            self.removals.append(time.monotonic())
         self.add("event", fmt.watcher_block(event.state, event.type, event.path))
 
     def add(self, kind: str, text: str, stream: str = "out", prompt: str = "") -> None:
@@ -317,6 +365,9 @@ class Player:
             if entry is None:
                 return TIMED_OUT, played.recent(), f"nothing matched within {step.within:g}s"
             return PASSED, entry.text, ""
+        if step.kind == "expire":
+            problem = played.expire()
+            return (FAILED if problem else DONE), "", problem
         getattr(played, step.kind)()
         return DONE, "", ""
 

@@ -59,7 +59,7 @@ class SessionSpec:
 @dataclass(frozen=True)
 class Step:
     """One step.  `kind` is "type" (a line typed into `session`), "await", "note", or a
-    fault: "crash", "quit", "restart", "partition", "heal"."""
+    fault: "crash", "quit", "restart", "partition", "heal", "expire"."""
 
     kind: str
     line_no: int

@@ -234,7 +234,7 @@ class StepKind:
     refusal: str = "'{extra}' does not go with '{key}'"  # an extra it does not accept
 
 
-_FAULTS = ("crash", "quit", "restart", "partition", "heal")
+_FAULTS = ("crash", "quit", "restart", "partition", "heal", "expire")
 # By key, in the order messages list them.
 KINDS: dict[str, StepKind] = {kind.name: kind for kind in (
     StepKind("note", (), StepReader.note_step, _none),

@@ -42,7 +42,10 @@ _STATE_STYLES = {
 
 
 def state_style(state: str) -> str:
-    """The colour of a pane's border and state: green alive, yellow cut off, red dead."""
+    """The colour of a pane's border and state: green alive, yellow cut off, red dead (an
+    expired session too: `partitioned · expired`)."""
+    if state.endswith(" expired"):
+        return _STATE_STYLES["expired"]
     return _STATE_STYLES.get(state.split(" ")[0], "grey50")
 
 
