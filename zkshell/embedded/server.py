@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 
 from zkshell.embedded.connection import Connection
 from zkshell.embedded.processor import RequestProcessor
 from zkshell.embedded.sessions import SessionTracker, monotonic_ms
+from zkshell.embedded.stats import ServerStats
 from zkshell.embedded.tree import DataTree
 from zkshell.embedded.watches import WatchManager
 
@@ -37,7 +39,17 @@ class ServerCore:
         self.watches = WatchManager()
         self.processor = RequestProcessor(self.tree, self.sessions, self.watches,
                                           super_digest=super_digest)
-        self.connections: set[Connection] = set()
+        self.connections: set[Connection] = set()  # those with a session
+        # Every open connection, in accept order: those still in their handshake and
+        # the one asking a four-letter word too, as ServerCnxnFactory.getConnections.
+        self.accepted: dict[Connection, None] = {}
+        self.stats = ServerStats(started_ms=time.time_ns() // 1_000_000)
+
+    def accept(self, connection: Connection) -> None:
+        self.accepted[connection] = None
+
+    def forget(self, connection: Connection) -> None:
+        self.accepted.pop(connection, None)
 
     def register(self, connection: Connection) -> None:
         self.connections.add(connection)

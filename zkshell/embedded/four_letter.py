@@ -1,0 +1,264 @@
+"""The four-letter words, answered in ZooKeeper 3.8.0's exact text from the server's own state.
+
+A word is the first four bytes a connection sends instead of a packet length
+(NIOServerCnxn.checkFourLetterWord); the answer is written and the connection closes.  The
+server acts as one started with `4lw.commands.whitelist=*`: every word is answered, none is
+refused as "not in the whitelist".  A word ZooKeeper does not know is read as a frame length
+and, being too long, closes the connection, as on ZooKeeper; so do the known words not
+answered here (gtmk and stmk: there is no trace log; hash: there is no digest log) and the
+telnet close sequence, which ZooKeeper knows but runs nothing for.
+
+Where ZooKeeper iterates a Java hash map the order is modelled (ephemerals by session,
+watched paths); where it iterates by object identity (connections, the watchers of a path,
+the sessions of an expiry bucket) no order is promised and ours is accept order or session
+id order.  Figures the embedded server has no machinery for (fsync, snapshots, the commit
+processor, quorum, per-namespace byte counts) show what a fresh ZooKeeper shows: 0.
+docs/embedded-server.md lists which `mntr` keys carry real values.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import platform
+import socket
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from zkshell.embedded.javaorder import grown_capacity, in_hash_order
+from zkshell.embedded.stats import java_double
+
+if TYPE_CHECKING:
+    from zkshell.embedded.connection import Connection
+    from zkshell.embedded.server import ServerCore
+
+VERSION = "3.8.0-zksh-embedded"
+IN_MEMORY_DIR = "(in memory)"  # conf's dataDir and dataLogDir: there is no directory
+
+_MASK64 = (1 << 64) - 1
+
+
+def hex64(value: int) -> str:
+    """Long.toHexString: a negative long as its two's complement."""
+    return format(value & _MASK64, "x")
+
+
+def java_date(wall_ms: float) -> str:
+    """java.util.Date.toString, in the local time zone as the JVM's default."""
+    return time.strftime("%a %b %d %H:%M:%S %Z %Y", time.localtime(wall_ms / 1000))
+
+
+def _address(connection: Connection) -> str:
+    """InetSocketAddress.toString of the peer: "/host:port"."""
+    host, port = connection.peer[:2]
+    return f"/{host}:{port}"
+
+
+def _chm_order(session_ids: Iterable[int]) -> list[int]:
+    """The order a ConcurrentHashMap<Long, ...> (16 bins to start) iterates its keys in."""
+    ids = list(session_ids)
+    capacity = 16
+    while len(ids) >= capacity - (capacity >> 2):  # sizeCtl: resized at 3/4 full
+        capacity *= 2
+
+    def bin_of(session_id: int) -> int:
+        value = session_id & _MASK64
+        code = (value ^ (value >> 32)) & 0xFFFFFFFF  # Long.hashCode
+        return (code ^ (code >> 16)) & 0x7FFFFFFF & (capacity - 1)
+    return sorted(ids, key=bin_of)
+
+
+# ------------------------------------------------------------------------------------------
+# The words.  Each takes the server and the connection that asked (it is one of the
+# connections the answers list, as in ZooKeeper) and returns the answer's text.
+
+Word = Callable[["ServerCore", "Connection"], str]
+
+
+def _ruok(core: ServerCore, me: Connection) -> str:
+    return "imok"
+
+
+def _isro(core: ServerCore, me: Connection) -> str:
+    return "rw"
+
+
+def _envi(core: ServerCore, me: Connection) -> str:
+    """Environment.list, the entries a Python process has (no java.* ones)."""
+    entries = [("zookeeper.version", VERSION), ("host.name", socket.getfqdn()),
+               ("os.name", platform.system()), ("os.arch", platform.machine()),
+               ("os.version", platform.release()), ("user.name", _user()),
+               ("user.home", os.path.expanduser("~")), ("user.dir", os.getcwd())]
+    return "Environment:\n" + "".join(f"{key}={value}\n" for key, value in entries)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "<NA>"
+
+
+def _server_stats(core: ServerCore) -> str:
+    """ServerStats.toString, then the node count (StatCommand)."""
+    stats = core.stats
+    return (f"Latency min/avg/max: {stats.latency.min}/{java_double(stats.latency.avg)}/"
+            f"{stats.latency.high}\n"
+            f"Received: {stats.packets_received}\n"
+            f"Sent: {stats.packets_sent}\n"
+            f"Connections: {len(core.accepted)}\n"
+            f"Outstanding: 0\n"
+            f"Zxid: 0x{hex64(core.tree.last_zxid)}\n"
+            f"Mode: standalone\n"
+            f"Node count: {node_count(core)}\n")
+
+
+def node_count(core: ServerCore) -> int:
+    """DataTree.getNodeCount: its map holds the root twice, as "" and as "/"."""
+    return len(core.tree.nodes) + 1
+
+
+def _srvr(core: ServerCore, me: Connection) -> str:
+    return f"Zookeeper version: {VERSION}\n" + _server_stats(core)
+
+
+def _stat(core: ServerCore, me: Connection) -> str:
+    clients = "".join(connection_info(c, me, brief=True) + "\n" for c in core.accepted)
+    return f"Zookeeper version: {VERSION}\nClients:\n{clients}\n" + _server_stats(core)
+
+
+def connection_info(connection: Connection, me: Connection, brief: bool) -> str:
+    """ServerCnxn.dumpConnectionInfo.  The interest ops are OP_READ (1) for a connection
+    being served; the one answering a four-letter word reads no more (0)."""
+    stats = connection.stats
+    text = (f" {_address(connection)}[{0 if connection is me else 1}](queued=0,"
+            f"recved={stats.packets_received},sent={stats.packets_sent}")
+    if not brief and connection.session_id != 0:
+        text += (f",sid=0x{hex64(connection.session_id)},lop={stats.last_op}"
+                 f",est={stats.established_ms},to={connection.session_timeout_ms}")
+        if stats.last_cxid >= 0:
+            text += f",lcxid=0x{hex64(stats.last_cxid)}"
+        text += (f",lzxid=0x{hex64(stats.last_zxid)},lresp={stats.last_response_ms}"
+                 f",llat={stats.last_latency},minlat={stats.latency.min}"
+                 f",avglat={stats.avg_latency},maxlat={stats.latency.high}")
+    return text + ")"
+
+
+def _cons(core: ServerCore, me: Connection) -> str:
+    return "".join(connection_info(c, me, brief=False) + "\n" for c in core.accepted) + "\n"
+
+
+def _expiry_sets(buckets: dict[int, list[str]], core: ServerCore) -> str:
+    """ExpiryQueue.dump: the buckets in time order, each with its members."""
+    offset = time.time() * 1000 - core.sessions.clock()  # Time.elapsedTimeToDate
+    count = sum(len(members) for members in buckets.values())
+    text = f"Sets ({len(buckets)})/({count}):\n"
+    for at in sorted(buckets):
+        text += f"{len(buckets[at])} expire at {java_date(at + offset)}:\n"
+        text += "".join(f"\t{member}\n" for member in buckets[at])
+    return text
+
+
+def _dump(core: ServerCore, me: Connection) -> str:
+    sessions: dict[int, list[str]] = {}
+    for session in sorted(core.sessions.sessions.values(), key=lambda s: s.id):
+        sessions.setdefault(session.expires_at_ms, []).append(f"0x{hex64(session.id)}")
+    tree = core.tree
+    owners = _chm_order(tree.ephemeral_paths)
+    ephemerals = f"Sessions with Ephemerals ({len(owners)}):\n" + "".join(
+        f"0x{hex64(owner)}:\n" + "".join(f"\t{path}\n" for path in tree.ephemerals(owner))
+        for owner in owners)
+    connections: dict[int, list[str]] = {}
+    for connection in core.accepted:
+        connections.setdefault(connection.expires_at_ms, []).append(
+            f"ip: {_address(connection)} sessionId: 0x{hex64(connection.session_id)}")
+    return ("SessionTracker dump:\nSession " + _expiry_sets(sessions, core)
+            + "ephemeral nodes dump:\n" + ephemerals
+            + "Connections dump:\nConnections " + _expiry_sets(connections, core))
+
+
+def _data_watches(core: ServerCore) -> dict[str, list[int]]:
+    """DataTree.dumpWatches shows the data watches only (getData, exists, addWatch), not
+    the child ones: path -> watching session ids, paths in HashMap order."""
+    by_path = core.watches.data.by_path
+    paths = in_hash_order(by_path, grown_capacity(16, len(by_path)))
+    return {path: sorted(w.session_id for w in by_path[path]) for path in paths}
+
+
+def _wchp(core: ServerCore, me: Connection) -> str:
+    return "".join(path + "\n" + "".join(f"\t0x{hex64(sid)}\n" for sid in sids)
+                   for path, sids in _data_watches(core).items()) + "\n"
+
+
+def _by_session(core: ServerCore) -> dict[int, list[str]]:
+    """watch2Paths: session id -> its watched paths, each session's in HashSet order."""
+    paths: dict[int, list[str]] = {}
+    for path, watchers in core.watches.data.by_path.items():
+        for watcher in watchers:
+            paths.setdefault(watcher.session_id, []).append(path)
+    return {sid: in_hash_order(paths[sid], grown_capacity(16, len(paths[sid])))
+            for sid in sorted(paths)}
+
+
+def _wchc(core: ServerCore, me: Connection) -> str:
+    return "".join(f"0x{hex64(sid)}\n" + "".join(f"\t{path}\n" for path in paths)
+                   for sid, paths in _by_session(core).items()) + "\n"
+
+
+def _wchs(core: ServerCore, me: Connection) -> str:
+    """WatchManager.toString: watchers, watched paths, watches; data watches only."""
+    by_path = core.watches.data.by_path
+    watchers = {w for ws in by_path.values() for w in ws}
+    total = sum(len(ws) for ws in by_path.values())
+    return f"{len(watchers)} connections watching {len(by_path)} paths\nTotal watches:{total}\n"
+
+
+def _conf(core: ServerCore, me: Connection) -> str:
+    """ZooKeeperServer.dumpConf with the embedded server's settings: no directories (it
+    keeps nothing on disk), no connection limit (maxClientCnxns 0 means none), the
+    default listen backlog (-1), no server id (0, standalone)."""
+    sessions = core.sessions
+    port = me.writer.get_extra_info("sockname")[1]
+    return (f"clientPort={port}\nsecureClientPort=-1\n"
+            f"dataDir={IN_MEMORY_DIR}\ndataDirSize=0\n"
+            f"dataLogDir={IN_MEMORY_DIR}\ndataLogSize=0\n"
+            f"tickTime={sessions.tick_time_ms}\nmaxClientCnxns=0\n"
+            f"minSessionTimeout={sessions.min_timeout_ms}\n"
+            f"maxSessionTimeout={sessions.max_timeout_ms}\n"
+            f"clientPortListenBacklog=-1\nserverId=0\n")
+
+
+def _srst(core: ServerCore, me: Connection) -> str:
+    core.stats.reset()
+    return "Server stats reset.\n"
+
+
+def _dirs(core: ServerCore, me: Connection) -> str:
+    return "datadir_size: 0\nlogdir_size: 0\n"  # nothing on disk
+
+
+def _crst(core: ServerCore, me: Connection) -> str:
+    for connection in core.accepted:
+        connection.stats.reset()
+    return "Connection stats reset.\n"
+
+
+WORDS: dict[bytes, Word] = {
+    b"ruok": _ruok, b"isro": _isro, b"envi": _envi, b"srvr": _srvr, b"stat": _stat,
+    b"cons": _cons, b"dump": _dump, b"wchp": _wchp, b"wchc": _wchc, b"wchs": _wchs,
+    b"conf": _conf, b"srst": _srst, b"crst": _crst, b"dirs": _dirs,
+}
+
+
+# FourLetterCommands.cmd2String: the words ZooKeeper looks for in a first frame.
+KNOWN = frozenset({*WORDS, b"mntr", b"gtmk", b"stmk", b"hash", b"\xff\xf4\xff\xfd"})
+
+
+def answer(word: bytes, core: ServerCore, me: Connection) -> bytes | None:
+    """The answer to `word`, or None when it is not a four-letter word."""
+    if word == b"mntr":
+        from zkshell.embedded.monitor import mntr  # the long key table, loaded on demand
+        return mntr(core).encode()
+    run = WORDS.get(word)
+    return None if run is None else run(core, me).encode()
