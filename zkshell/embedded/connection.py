@@ -62,9 +62,14 @@ class Connection:
 
     def _touch(self) -> None:
         """NIOServerCnxnFactory.touchCnxn at every read and write: the connection's bucket
-        in the sessionless-connection expiry queue, as `dump` lists it."""
+        in the connection expiry queue, as `dump` lists it.  The buckets are
+        sessionless-timeout wide; a connection expires that long after its last I/O until
+        it has a session, then the session's timeout after."""
         interval = self.core.sessionless_timeout_ms
-        self.expires_at_ms = ((self.core.sessions.clock() + interval) // interval + 1) * interval
+        now = self.core.sessions.clock()
+        timeout = self.session_timeout_ms or interval
+        self.expires_at_ms = ((now + timeout) // interval + 1) * interval
+        self.core.connection_buckets.note(self.expires_at_ms, now)
 
     # ---------------------------------------------------------------------------------------
 

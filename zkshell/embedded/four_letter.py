@@ -87,10 +87,15 @@ def _isro(core: ServerCore, me: Connection) -> str:
 def _envi(core: ServerCore, me: Connection) -> str:
     """Environment.list, the entries a Python process has (no java.* ones)."""
     entries = [("zookeeper.version", VERSION), ("host.name", socket.getfqdn()),
-               ("os.name", platform.system()), ("os.arch", platform.machine()),
+               ("os.name", platform.system()),
+               ("os.arch", _JAVA_ARCH.get(platform.machine(), platform.machine())),
                ("os.version", platform.release()), ("user.name", _user()),
                ("user.home", os.path.expanduser("~")), ("user.dir", os.getcwd())]
     return "Environment:\n" + "".join(f"{key}={value}\n" for key, value in entries)
+
+
+# os.arch as the JVM names what platform.machine() calls otherwise
+_JAVA_ARCH = {"x86_64": "amd64", "AMD64": "amd64", "i386": "x86", "i686": "x86"}
 
 
 def _user() -> str:
@@ -149,33 +154,40 @@ def _cons(core: ServerCore, me: Connection) -> str:
     return "".join(connection_info(c, me, brief=False) + "\n" for c in core.accepted) + "\n"
 
 
-def _expiry_sets(buckets: dict[int, list[str]], core: ServerCore) -> str:
-    """ExpiryQueue.dump: the buckets in time order, each with its members."""
-    offset = time.time() * 1000 - core.sessions.clock()  # Time.elapsedTimeToDate
-    count = sum(len(members) for members in buckets.values())
+def _expiry_sets(times: list[int], members: list[tuple[int, str]], core: ServerCore) -> str:
+    """ExpiryQueue.dump: the buckets in time order (emptied ones too), each with its
+    members; `members` are (bucket time, text)."""
+    now = core.sessions.clock()
+    offset = time.time() * 1000 - now  # Time.elapsedTimeToDate
+    buckets: dict[int, list[str]] = {at: [] for at in times}
+    for at, text in members:
+        if at in buckets:
+            buckets[at].append(text)
+    count = sum(len(texts) for texts in buckets.values())
     text = f"Sets ({len(buckets)})/({count}):\n"
-    for at in sorted(buckets):
-        text += f"{len(buckets[at])} expire at {java_date(at + offset)}:\n"
-        text += "".join(f"\t{member}\n" for member in buckets[at])
+    for at, texts in buckets.items():
+        text += f"{len(texts)} expire at {java_date(at + offset)}:\n"
+        text += "".join(f"\t{member}\n" for member in texts)
     return text
 
 
 def _dump(core: ServerCore, me: Connection) -> str:
-    sessions: dict[int, list[str]] = {}
-    for session in sorted(core.sessions.sessions.values(), key=lambda s: s.id):
-        sessions.setdefault(session.expires_at_ms, []).append(f"0x{hex64(session.id)}")
+    now = core.sessions.clock()
+    sessions = [(s.expires_at_ms, f"0x{hex64(s.id)}")
+                for s in sorted(core.sessions.sessions.values(), key=lambda s: s.id)]
     tree = core.tree
     owners = _chm_order(tree.ephemeral_paths)
     ephemerals = f"Sessions with Ephemerals ({len(owners)}):\n" + "".join(
         f"0x{hex64(owner)}:\n" + "".join(f"\t{path}\n" for path in tree.ephemerals(owner))
         for owner in owners)
-    connections: dict[int, list[str]] = {}
-    for connection in core.accepted:
-        connections.setdefault(connection.expires_at_ms, []).append(
-            f"ip: {_address(connection)} sessionId: 0x{hex64(connection.session_id)}")
-    return ("SessionTracker dump:\nSession " + _expiry_sets(sessions, core)
+    connections = [(c.expires_at_ms,
+                    f"ip: {_address(c)} sessionId: 0x{hex64(c.session_id)}")
+                   for c in core.accepted]
+    return ("SessionTracker dump:\nSession "
+            + _expiry_sets(core.sessions.buckets.pending(now), sessions, core)
             + "ephemeral nodes dump:\n" + ephemerals
-            + "Connections dump:\nConnections " + _expiry_sets(connections, core))
+            + "Connections dump:\nConnections "
+            + _expiry_sets(core.connection_buckets.pending(now), connections, core))
 
 
 def _data_watches(core: ServerCore) -> dict[str, list[int]]:

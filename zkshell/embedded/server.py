@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from zkshell.embedded.connection import Connection
 from zkshell.embedded.processor import RequestProcessor
-from zkshell.embedded.sessions import SessionTracker, monotonic_ms
+from zkshell.embedded.sessions import ExpiryBuckets, SessionTracker, monotonic_ms
 from zkshell.embedded.stats import ServerStats
 from zkshell.embedded.tree import DataTree
 from zkshell.embedded.watches import WatchManager
@@ -44,6 +44,7 @@ class ServerCore:
         # the one asking a four-letter word too, as ServerCnxnFactory.getConnections.
         self.accepted: dict[Connection, None] = {}
         self.stats = ServerStats(started_ms=time.time_ns() // 1_000_000)
+        self.connection_buckets = ExpiryBuckets()  # NIOServerCnxnFactory's cnxnExpiryQueue
 
     def accept(self, connection: Connection) -> None:
         self.accepted[connection] = None
