@@ -364,11 +364,17 @@ def _answer(port: int, data: bytes) -> bytes:
     return b"".join(chunks)
 
 
-def test_an_unknown_word_or_garbage_closes_that_connection_only(zk_server):
-    bystander = WireClient(zk_server.address)
+def test_an_unknown_word_or_garbage_closes_that_connection_only(fresh_server):
+    """An unknown word, the telnet close sequence ZooKeeper knows but runs nothing for, a
+    frame cut short, a negative length: each connection is closed without a word, and
+    is gone from `cons`; the bystander's is served on."""
+    bystander = WireClient(fresh_server.address)
     bystander.connect()
     for data in (b"xyzw", b"\xff\xf4\xff\xfd", b"ruo", struct.pack("!i", -5)):
-        assert _answer(zk_server.port, data) == b""
+        assert _answer(fresh_server.port, data) == b""
     assert bystander.call(Op.EXISTS, _path_and_watch("/", False)).err == 0
-    assert four_letter_word(zk_server.host, zk_server.port, "ruok") == "imok"
+    cons = four_letter_word(fresh_server.host, fresh_server.port, "cons")
+    host, port = bystander.sock.getsockname()[:2]
+    assert len(cons.splitlines()) == 3, cons  # the bystander, the asker, the blank line
+    assert cons.startswith(f" /{host}:{port}[1]") or f"\n /{host}:{port}[1]" in cons
     bystander.close()
