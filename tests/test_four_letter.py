@@ -116,6 +116,7 @@ def capture(backend: str) -> dict[str, str]:
         try:
             play(scenario)
             raw = {"cons-before": four_letter_word(server.host, server.port, "cons"),
+                   "mntr-before": four_letter_word(server.host, server.port, "mntr"),
                    "srst": four_letter_word(server.host, server.port, "srst"),
                    "crst": four_letter_word(server.host, server.port, "crst")}
             for word in WORDS:
@@ -311,19 +312,39 @@ def test_envi_is_an_environment_list_with_the_version_first(answers):
         assert key in keys
 
 
-def _mntr(answers) -> dict[str, str]:
-    lines = [line.split("\t") for line in answers["mntr"].splitlines()]
+def _mntr(answers, word: str = "mntr") -> dict[str, str]:
+    lines = [line.split("\t") for line in answers[word].splitlines()]
     assert all(len(line) == 2 and line[0].startswith("zk_") for line in lines)
-    return {key[3:]: value for key, value in lines if not key.endswith("_per_namespace")}
+    return {key[3:]: value for key, value in lines}
+
+
+# Read: getData /app (4 bytes of path, 0 of data, 68 of Stat), getChildren /app (4, the
+# names e1e2e3x, 68), getData /app/e1 (7, 3, 68); exists of a missing node reads nothing.
+# Written: /app 4, /app/e1.. 7+3 each, /app/x 6+5, then 6+6; /b 2; /bb 3+2; /w00 4.
+# Namespaces in ZooKeeper's ConcurrentHashMap order: bb before b.
+_NAMESPACES = {"app_read": ("76.3333", "72", "79", "3", "229"),
+               "app_write": ("9.5", "4", "12", "6", "57"),
+               "bb_write": ("5.0", "5", "5", "1", "5"),
+               "b_write": ("2.0", "2", "2", "1", "2"),
+               "w00_write": ("4.0", "4", "4", "1", "4")}
+_SUMMARY = ("avg", "min", "max", "cnt", "sum")
 
 
 def test_mntr_has_zookeeper_3_8_0s_keys_in_its_order(answers):
-    summaries = [f"{kind}_{name}" for name in SUMMARIES
-                 for kind in ("avg", "min", "max", "cnt", "sum")]
+    summaries = [f"{kind}_{name}" for name in SUMMARIES for kind in _SUMMARY]
     percentiles = [f"{kind}_{name}" for name in PERCENTILE_SUMMARIES
-                   for kind in ("avg", "min", "max", "cnt", "sum", "p50", "p95", "p99",
-                                "p999")]
-    assert list(_mntr(answers)) == GAUGES + COUNTERS + summaries + percentiles
+                   for kind in (*_SUMMARY, "p50", "p95", "p99", "p999")]
+    namespaces = [f"{kind}_{name}_per_namespace" for name in _NAMESPACES
+                  for kind in _SUMMARY]
+    assert list(_mntr(answers)) == GAUGES + COUNTERS + summaries + percentiles + namespaces
+
+
+def test_mntr_counts_bytes_read_and_written_per_top_level_znode_until_srst(answers):
+    before, after = _mntr(answers, "mntr-before"), _mntr(answers)
+    for name, values in _NAMESPACES.items():
+        for kind, value in zip(_SUMMARY, values):
+            key = f"{kind}_{name}_per_namespace"
+            assert (before[key], after[key]) == (value, "0.0" if kind == "avg" else "0")
 
 
 def test_mntr_values_from_the_servers_state(answers):

@@ -26,7 +26,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from zkshell.embedded.javaorder import grown_capacity, in_hash_order
+from zkshell.embedded.javaorder import concurrent_capacity, grown_capacity, in_hash_order
+from zkshell.embedded.monitor import mntr
 from zkshell.embedded.stats import java_double
 
 if TYPE_CHECKING:
@@ -58,9 +59,7 @@ def _address(connection: Connection) -> str:
 def _chm_order(session_ids: Iterable[int]) -> list[int]:
     """The order a ConcurrentHashMap<Long, ...> (16 bins to start) iterates its keys in."""
     ids = list(session_ids)
-    capacity = 16
-    while len(ids) >= capacity - (capacity >> 2):  # sizeCtl: resized at 3/4 full
-        capacity *= 2
+    capacity = concurrent_capacity(len(ids))
 
     def bin_of(session_id: int) -> int:
         value = session_id & _MASK64
@@ -270,7 +269,6 @@ KNOWN = frozenset({*WORDS, b"mntr", b"gtmk", b"stmk", b"hash", b"\xff\xf4\xff\xf
 def answer(word: bytes, core: ServerCore, me: Connection) -> bytes | None:
     """The answer to `word`, or None when it is not a four-letter word."""
     if word == b"mntr":
-        from zkshell.embedded.monitor import mntr  # the long key table, loaded on demand
-        return mntr(core).encode()
+        return mntr(core, VERSION, node_count(core)).encode()
     run = WORDS.get(word)
     return None if run is None else run(core, me).encode()

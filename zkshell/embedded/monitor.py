@@ -2,11 +2,11 @@
 
 The order is that of ZooKeeperServer.dumpMonitorValues and then DefaultMetricsProvider's
 gauges, counters, summaries and summaries with percentiles (Java hash maps, so fixed for a
-fixed set of names), recorded from a real 3.8.0 server.  The keys ZooKeeper adds per
-top-level znode as they are read and written (`zk_<name>_read_per_namespace` and
-`..._write_per_namespace`) are not kept.  A key the embedded server has the facts for
-carries them (`_gauges` and the `_TRACKED` summaries); every other one is what a fresh
-ZooKeeper shows for machinery the embedded server does not have: 0.
+fixed set of names), recorded from a real 3.8.0 server, and last the keys for each
+top-level znode read or written (`zk_avg_<name>_read_per_namespace`, ...) in the order of
+ZooKeeper's ConcurrentHashMap of names.  A key the embedded server has the facts for
+carries them (`_gauges`, the counters and summaries `mntr` fills in); every other one is
+what a fresh ZooKeeper shows for machinery the embedded server does not have: 0.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 import time
 from typing import TYPE_CHECKING
 
-from zkshell.embedded.four_letter import VERSION, node_count
+from zkshell.embedded.javaorder import concurrent_capacity, in_hash_order
 from zkshell.embedded.stats import Latency, PercentileLatency, java_double
 
 if TYPE_CHECKING:
@@ -89,17 +89,17 @@ def _open_files() -> tuple[int, int]:
     return opened, maximum
 
 
-def _gauges(core: ServerCore) -> dict[str, object]:
+def _gauges(core: ServerCore, version: str, znodes: int) -> dict[str, object]:
     stats, tree, table = core.stats, core.tree, core.watches
     opened, maximum = _open_files()
     watches = sum(len(ws) for t in (table.data, table.child) for ws in t.by_path.values())
     return {
-        "version": VERSION, "server_state": "standalone",
+        "version": version, "server_state": "standalone",
         "ephemerals_count": sum(len(paths) for paths in tree.ephemeral_paths.values()),
         "num_alive_connections": len(core.accepted),
         "avg_latency": stats.latency.avg, "min_latency": stats.latency.min,
         "max_latency": stats.latency.high,
-        "znode_count": node_count(core),
+        "znode_count": znodes,
         "global_sessions": len(core.sessions.sessions),
         "last_client_response_size": stats.last_response_size,
         "min_client_response_size": stats.min_response_size,
@@ -133,9 +133,10 @@ def _summary(name: str, counter: Latency, percentiles: bool) -> list[tuple[str, 
     return lines
 
 
-def mntr(core: ServerCore) -> str:
+def mntr(core: ServerCore, version: str, znodes: int) -> str:
+    """The answer; `version` and `znodes` as srvr says them."""
     stats = core.stats
-    gauges = _gauges(core)
+    gauges = _gauges(core, version, znodes)
     counters = {"bytes_received_count": stats.bytes_received,
                 "connection_request_count": stats.connection_requests}
     tracked = {"updatelatency": stats.update_latency, "readlatency": stats.read_latency}
@@ -145,4 +146,9 @@ def mntr(core: ServerCore) -> str:
         lines += _summary(name, _NOTHING, percentiles=False)
     for name in PERCENTILE_SUMMARIES:
         lines += _summary(name, tracked.get(name, _NOTHING), percentiles=True)
+    for kind, counters_by_name in (("read_per_namespace", stats.namespaces.reads),
+                                   ("write_per_namespace", stats.namespaces.writes)):
+        names = in_hash_order(counters_by_name, concurrent_capacity(len(counters_by_name)))
+        for name in names:
+            lines += _summary(f"{name}_{kind}", counters_by_name[name], percentiles=False)
     return "".join(f"zk_{key}\t{_value(value)}\n" for key, value in lines)

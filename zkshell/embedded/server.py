@@ -37,13 +37,14 @@ class ServerCore:
         self.sessions = SessionTracker(tick_time_ms, min_session_timeout_ms,
                                        max_session_timeout_ms, clock)
         self.watches = WatchManager()
+        self.stats = ServerStats(started_ms=time.time_ns() // 1_000_000)
         self.processor = RequestProcessor(self.tree, self.sessions, self.watches,
-                                          super_digest=super_digest)
+                                          super_digest=super_digest,
+                                          namespaces=self.stats.namespaces)
         self.connections: set[Connection] = set()  # those with a session
         # Every open connection, in accept order: those still in their handshake and
         # the one asking a four-letter word too, as ServerCnxnFactory.getConnections.
         self.accepted: dict[Connection, None] = {}
-        self.stats = ServerStats(started_ms=time.time_ns() // 1_000_000)
         self.connection_buckets = ExpiryBuckets()  # NIOServerCnxnFactory's cnxnExpiryQueue
 
     def accept(self, connection: Connection) -> None:

@@ -59,6 +59,9 @@ class Latency:
     low: int | None = None
     high: int = 0
 
+    def reset(self) -> None:
+        self.count, self.total, self.low, self.high = 0, 0, None, 0
+
     def add(self, value: int) -> None:
         self.count += 1
         self.total += value
@@ -99,6 +102,40 @@ class PercentileLatency(Latency):
             return values[-1]
         lower, upper = values[int(position) - 1], values[int(position)]
         return int(lower + (position - math.floor(position)) * (upper - lower))
+
+
+# DataTree.STAT_OVERHEAD_BYTES: what a Stat adds to a read's size
+STAT_OVERHEAD_BYTES = 6 * 8 + 5 * 4
+
+
+def top_namespace(path: str) -> str | None:
+    """PathUtils.getTopNamespace: the first name of the path; none for "/"."""
+    return path.split("/")[1] or None
+
+
+class NamespaceStats:
+    """ServerMetrics.READ_PER_NAMESPACE and WRITE_PER_NAMESPACE (DataTree.updateReadStat
+    and updateWriteStat): bytes per request, by top-level znode, kept for every name ever
+    seen; a reset zeroes them and keeps the names."""
+
+    def __init__(self) -> None:
+        self.reads: dict[str, Latency] = {}
+        self.writes: dict[str, Latency] = {}
+
+    def read(self, path: str, size: int) -> None:
+        """A read of `size` bytes (data, or the children's names): the path and a Stat too."""
+        name = top_namespace(path)
+        if name is not None:
+            self.reads.setdefault(name, Latency()).add(len(path) + size + STAT_OVERHEAD_BYTES)
+
+    def write(self, path: str, size: int) -> None:
+        name = top_namespace(path)
+        if name is not None:
+            self.writes.setdefault(name, Latency()).add(len(path) + size)
+
+    def reset(self) -> None:
+        for counter in (*self.reads.values(), *self.writes.values()):
+            counter.reset()
 
 
 @dataclass
@@ -150,11 +187,14 @@ class ServerStats:
     max_response_size: int = -1
     update_latency: PercentileLatency = field(default_factory=PercentileLatency)
     read_latency: PercentileLatency = field(default_factory=PercentileLatency)
+    namespaces: NamespaceStats = field(default_factory=NamespaceStats)
 
     def reset(self) -> None:
         """ServerStats.reset (srst): latencies, packet counts, response sizes and every
-        metric; the start time stays."""
-        self.__init__(self.started_ms)
+        metric; the start time stays, and so do the namespaces, zeroed."""
+        namespaces = self.namespaces
+        namespaces.reset()
+        self.__init__(self.started_ms, namespaces=namespaces)
 
     def responded(self, opcode: int, latency: int) -> None:
         """ServerStats.updateLatency."""
