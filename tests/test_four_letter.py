@@ -374,6 +374,35 @@ def test_mntr_values_from_the_servers_state(answers):
         assert re.fullmatch(r"\d+\.\d+(E-?\d+)?", values[key])
 
 
+def test_mntr_sums_quota_limits_and_usage_by_top_level_name(fresh_server):
+    """The limits and stats nodes setquota makes, written by hand: a hard limit wins over
+    the soft one; the server counts /app's two znodes (5 bytes) and /b's one (2 bytes)."""
+    client = WireClient(fresh_server.address)
+    client.connect()
+    for path, data in (("/app", b""), ("/app/a", b"12345"), ("/b", b"xy"),
+                       ("/zookeeper/quota/app", b""),
+                       ("/zookeeper/quota/app/zookeeper_limits",
+                        b"count=5,bytes=-1,countHardLimit=9"),
+                       ("/zookeeper/quota/app/zookeeper_stats", b"count=0,bytes=0"),
+                       ("/zookeeper/quota/b", b""),
+                       ("/zookeeper/quota/b/zookeeper_limits", b"count=-1;bytes=100"),
+                       ("/zookeeper/quota/b/zookeeper_stats", b"count=0,bytes=0")):
+        assert client.call(Op.CREATE, create_body(path, data)).err == 0
+    lines = four_letter_word(fresh_server.host, fresh_server.port, "mntr").splitlines()
+    client.close()
+    start = lines.index("zk_non_mtls_local_conn_count\t0") + 1
+    assert lines[start:start + 9] == [
+        "zk_app_quota_bytes_limit_per_namespace\t-1",
+        "zk_b_quota_bytes_limit_per_namespace\t100",
+        "zk_app_quota_count_usage_per_namespace\t2",
+        "zk_b_quota_count_usage_per_namespace\t1",
+        "zk_app_quota_count_limit_per_namespace\t9",
+        "zk_b_quota_count_limit_per_namespace\t-1",
+        "zk_app_quota_bytes_usage_per_namespace\t5",
+        "zk_b_quota_bytes_usage_per_namespace\t2",
+        "zk_proposal_count\t0"]
+
+
 def _answer(port: int, data: bytes) -> bytes:
     """What the server writes to a connection that sends `data`, until it closes it."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:

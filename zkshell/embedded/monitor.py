@@ -12,14 +12,17 @@ what a fresh ZooKeeper shows for machinery the embedded server does not have: 0.
 from __future__ import annotations
 
 import os
+import re
 import time
 from typing import TYPE_CHECKING
 
 from zkshell.embedded.javaorder import concurrent_capacity, in_hash_order
-from zkshell.embedded.stats import Latency, PercentileLatency, java_double
+from zkshell.embedded.quotas import LIMITS, QUOTA_ROOT, STATS
+from zkshell.embedded.stats import Latency, PercentileLatency, java_double, top_namespace
 
 if TYPE_CHECKING:
     from zkshell.embedded.server import ServerCore
+    from zkshell.embedded.tree import DataTree
 
 GAUGES = """\
 version server_state ephemerals_count num_alive_connections avg_latency outstanding_requests
@@ -71,6 +74,53 @@ sync_processor_queue_flush_time_ms write_commitproc_time_ms
 """.split()
 
 _NOTHING = PercentileLatency()
+
+# The gauge sets ZooKeeperServer registers for quotas, in the order 3.8.0 prints them
+# (between non_mtls_local_conn_count and proposal_count): kind, the node it reads, the
+# hard limit's key (None for a usage) and the figure's.
+_QUOTA_SETS = (("quota_bytes_limit", LIMITS, "byteHardLimit", "bytes"),
+               ("quota_count_usage", STATS, None, "count"),
+               ("quota_count_limit", LIMITS, "countHardLimit", "count"),
+               ("quota_bytes_usage", STATS, None, "bytes"))
+_QUOTA_SETS_AFTER = "non_mtls_local_conn_count"
+
+
+def _stats_track(data: bytes | None) -> dict[str, int] | None:
+    """StatsTrack(String): key=value pairs split at runs of , and ;, an empty value -1."""
+    values = {}
+    for pair in re.split(r"[,;]+", (data or b"").decode("utf-8", "replace")):
+        if not pair:
+            continue
+        parts = pair.split("=")
+        try:
+            values[parts[0]] = int(parts[1]) if parts[1] else -1
+        except (IndexError, ValueError):
+            return None
+    return values
+
+
+def _quota_gauges(tree: DataTree) -> list[tuple[str, object]]:
+    """QuotaMetricsUtils: for every leaf under /zookeeper/quota that is a limits or stats
+    node, its figure summed by the top-level name of the path it is the quota of; the
+    hard limit when one is set, else the soft one."""
+    leaves = [path for path in tree.nodes
+              if path.startswith(QUOTA_ROOT + "/") and not tree.nodes[path].children]
+    lines = []
+    for kind, node_name, hard_key, key in _QUOTA_SETS:
+        totals: dict[str, int] = {}
+        for path in leaves:
+            if not path.endswith("/" + node_name):
+                continue
+            namespace = top_namespace(path[len(QUOTA_ROOT):])
+            track = _stats_track(tree.nodes[path].data)
+            if namespace is None or track is None:
+                continue
+            hard = track.get(hard_key, -1) if hard_key else -1
+            value = hard if hard > -1 else track.get(key, -1)  # getQuotaLimit
+            totals[namespace] = totals.get(namespace, 0) + value
+        lines += [(f"{name}_{kind}_per_namespace", totals[name])
+                  for name in in_hash_order(totals, concurrent_capacity(len(totals)))]
+    return lines
 
 
 def _open_files() -> tuple[int, int]:
@@ -140,7 +190,11 @@ def mntr(core: ServerCore, version: str, znodes: int) -> str:
     counters = {"bytes_received_count": stats.bytes_received,
                 "connection_request_count": stats.connection_requests}
     tracked = {"updatelatency": stats.update_latency, "readlatency": stats.read_latency}
-    lines = [(name, gauges.get(name, 0)) for name in GAUGES]
+    lines = []
+    for name in GAUGES:
+        lines.append((name, gauges.get(name, 0)))
+        if name == _QUOTA_SETS_AFTER:
+            lines += _quota_gauges(core.tree)
     lines += [(name, counters.get(name, 0)) for name in COUNTERS]
     for name in SUMMARIES:
         lines += _summary(name, _NOTHING, percentiles=False)
