@@ -18,7 +18,7 @@ import struct
 
 import pytest
 
-from tests.conftest import make_server
+from tests.conftest import make_server, wait_until
 from tests.embedded_wire import WireClient, create_body
 from zkshell.embedded.codes import Op
 from zkshell.embedded.jute import Writer
@@ -372,6 +372,49 @@ def test_mntr_values_from_the_servers_state(answers):
         "connection_drop_probability": "0.0"}
     for key in ("avg_latency", "avg_readlatency"):
         assert re.fullmatch(r"\d+\.\d+(E-?\d+)?", values[key])
+
+
+def test_mntr_counts_responses_and_watchers_told(answers):
+    """Before srst: 899 bytes of replies to requests (connect responses and events not
+    counted); A's exists watch on /w00 told of NodeCreated, B's persistent watch on
+    /app/x of NodeDataChanged; 14 transactions (the start-up check's session and its
+    close, 3 sessions, 9 writes) and 26 reads (sync and addWatch among them)."""
+    values = _mntr(answers, "mntr-before")
+    assert {key: values[key] for key in (
+        "response_bytes", "cnt_node_created_watch_count", "sum_node_created_watch_count",
+        "cnt_node_changed_watch_count", "cnt_node_deleted_watch_count",
+        "cnt_node_children_watch_count", "cnt_updatelatency", "cnt_readlatency")} == {
+        "response_bytes": "899", "cnt_node_created_watch_count": "1",
+        "sum_node_created_watch_count": "1", "cnt_node_changed_watch_count": "1",
+        "cnt_node_deleted_watch_count": "0", "cnt_node_children_watch_count": "0",
+        "cnt_updatelatency": "14", "cnt_readlatency": "26"}
+
+
+def test_mntr_counts_an_expired_session_and_the_watchers_its_end_told(fresh_server):
+    """A session that stops talking expires; its ephemeral goes: one data watcher told of
+    NodeDeleted, one child watcher of NodeChildrenChanged on /."""
+    watcher = WireClient(fresh_server.address)
+    watcher.connect(timeout_ms=fresh_server.max_session_timeout_ms)
+    doomed = WireClient(fresh_server.address)
+    doomed.connect(timeout_ms=fresh_server.min_session_timeout_ms)
+    assert doomed.call(Op.CREATE, create_body("/doomed", flags=1)).err == 0
+    assert watcher.call(Op.EXISTS, _path_and_watch("/doomed")).err == 0
+    assert watcher.call(Op.GET_CHILDREN, _path_and_watch("/")).err == 0
+
+    def mntr() -> dict[str, str]:
+        text = four_letter_word(fresh_server.host, fresh_server.port, "mntr")
+        return dict(line.split("\t") for line in text.splitlines())
+    assert wait_until(lambda: mntr()["zk_stale_sessions_expired"] == "1")
+    values = mntr()
+    watcher.close()
+    doomed.close()
+    assert {key: values[f"zk_{key}"] for key in (
+        "cnt_node_deleted_watch_count", "sum_node_deleted_watch_count",
+        "cnt_node_children_watch_count", "sum_node_children_watch_count",
+        "ephemerals_count", "global_sessions")} == {
+        "cnt_node_deleted_watch_count": "1", "sum_node_deleted_watch_count": "1",
+        "cnt_node_children_watch_count": "1", "sum_node_children_watch_count": "1",
+        "ephemerals_count": "0", "global_sessions": "1"}
 
 
 def test_mntr_sums_quota_limits_and_usage_by_top_level_name(fresh_server):

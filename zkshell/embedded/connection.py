@@ -148,6 +148,7 @@ class Connection:
         reply = self.core.processor.process(self, header.xid, header.type, reader)
         self._responded(header.type, header.xid, start, reply.payload)
         if reply.payload is not None:
+            self.core.stats.response_bytes += len(reply.payload)
             self._send(reply.payload)
         if reply.close_connection:
             self.close()

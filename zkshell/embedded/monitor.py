@@ -16,6 +16,7 @@ import re
 import time
 from typing import TYPE_CHECKING
 
+from zkshell.embedded.codes import EventType
 from zkshell.embedded.javaorder import concurrent_capacity, in_hash_order
 from zkshell.embedded.quotas import LIMITS, QUOTA_ROOT, STATS
 from zkshell.embedded.stats import Latency, PercentileLatency, java_double, top_namespace
@@ -188,8 +189,15 @@ def mntr(core: ServerCore, version: str, znodes: int) -> str:
     stats = core.stats
     gauges = _gauges(core, version, znodes)
     counters = {"bytes_received_count": stats.bytes_received,
-                "connection_request_count": stats.connection_requests}
+                "connection_request_count": stats.connection_requests,
+                "response_bytes": stats.response_bytes,
+                "stale_sessions_expired": stats.sessions_expired}
     tracked = {"updatelatency": stats.update_latency, "readlatency": stats.read_latency}
+    told = stats.watchers_told
+    watch_summaries = {"node_created_watch_count": told.get(EventType.NODE_CREATED),
+                       "node_deleted_watch_count": told.get(EventType.NODE_DELETED),
+                       "node_changed_watch_count": told.get(EventType.NODE_DATA_CHANGED),
+                       "node_children_watch_count": told.get(EventType.NODE_CHILDREN_CHANGED)}
     lines = []
     for name in GAUGES:
         lines.append((name, gauges.get(name, 0)))
@@ -197,7 +205,7 @@ def mntr(core: ServerCore, version: str, znodes: int) -> str:
             lines += _quota_gauges(core.tree)
     lines += [(name, counters.get(name, 0)) for name in COUNTERS]
     for name in SUMMARIES:
-        lines += _summary(name, _NOTHING, percentiles=False)
+        lines += _summary(name, watch_summaries.get(name) or _NOTHING, percentiles=False)
     for name in PERCENTILE_SUMMARIES:
         lines += _summary(name, tracked.get(name, _NOTHING), percentiles=True)
     for kind, counters_by_name in (("read_per_namespace", stats.namespaces.reads),

@@ -36,8 +36,8 @@ class ServerCore:
         self.tree = DataTree()
         self.sessions = SessionTracker(tick_time_ms, min_session_timeout_ms,
                                        max_session_timeout_ms, clock)
-        self.watches = WatchManager()
         self.stats = ServerStats(started_ms=time.time_ns() // 1_000_000)
+        self.watches = WatchManager(told=self.stats.watchers_told)
         self.processor = RequestProcessor(self.tree, self.sessions, self.watches,
                                           super_digest=super_digest,
                                           namespaces=self.stats.namespaces)
@@ -69,6 +69,7 @@ class ServerCore:
     def expire_sessions(self) -> None:
         """SessionTrackerImpl.run: each expired session is closed as if it had asked."""
         for session in self.sessions.expired():
+            self.stats.sessions_expired += 1
             self.processor.close_session(session.id)
             self.drop_connections(session.id)
 

@@ -185,16 +185,22 @@ class ServerStats:
     last_response_size: int = -1
     min_response_size: int = -1
     max_response_size: int = -1
+    response_bytes: int = 0  # the replies to requests (ServerMetrics.RESPONSE_BYTES)
+    sessions_expired: int = 0  # STALE_SESSIONS_EXPIRED
     update_latency: PercentileLatency = field(default_factory=PercentileLatency)
     read_latency: PercentileLatency = field(default_factory=PercentileLatency)
     namespaces: NamespaceStats = field(default_factory=NamespaceStats)
+    # WatchManager.triggerWatch: how many watchers one event on one path told, by event
+    # type (NODE_CREATED_WATCHER, ...), shared with the WatchManager
+    watchers_told: dict[int, Latency] = field(default_factory=dict)
 
     def reset(self) -> None:
         """ServerStats.reset (srst): latencies, packet counts, response sizes and every
         metric; the start time stays, and so do the namespaces, zeroed."""
-        namespaces = self.namespaces
+        namespaces, told = self.namespaces, self.watchers_told
         namespaces.reset()
-        self.__init__(self.started_ms, namespaces=namespaces)
+        told.clear()
+        self.__init__(self.started_ms, namespaces=namespaces, watchers_told=told)
 
     def responded(self, opcode: int, latency: int) -> None:
         """ServerStats.updateLatency."""
