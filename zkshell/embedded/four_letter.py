@@ -85,7 +85,8 @@ def _isro(core: ServerCore, me: Connection) -> str:
 
 def _envi(core: ServerCore, me: Connection) -> str:
     """Environment.list, the entries a Python process has (no java.* ones)."""
-    entries = [("zookeeper.version", VERSION), ("host.name", socket.getfqdn()),
+    # host.name: the plain host name; a canonical one would ask DNS on the server's loop
+    entries = [("zookeeper.version", VERSION), ("host.name", socket.gethostname()),
                ("os.name", platform.system()),
                ("os.arch", _JAVA_ARCH.get(platform.machine(), platform.machine())),
                ("os.version", platform.release()), ("user.name", _user()),

@@ -152,6 +152,8 @@ class EmbeddedServer:
         self._stopping = asyncio.Event()
         listener = await asyncio.start_server(self._accept, self.host, self.port)
         self.port = listener.sockets[0].getsockname()[1]
+        # a (re)started server counts from zero, as a new ZooKeeper process does
+        self.core.stats.reset(started_ms=time.time_ns() // 1_000_000)
         ready.set()
         timers = [asyncio.ensure_future(self._every(self._session_check_interval,
                                                     self.core.expire_sessions)),

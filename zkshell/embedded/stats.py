@@ -194,13 +194,15 @@ class ServerStats:
     # type (NODE_CREATED_WATCHER, ...), shared with the WatchManager
     watchers_told: dict[int, Latency] = field(default_factory=dict)
 
-    def reset(self) -> None:
+    def reset(self, started_ms: int | None = None) -> None:
         """ServerStats.reset (srst): latencies, packet counts, response sizes and every
-        metric; the start time stays, and so do the namespaces, zeroed."""
+        metric; the start time stays (unless a restart gives a new one), and so do the
+        namespaces, zeroed."""
         namespaces, told = self.namespaces, self.watchers_told
         namespaces.reset()
         told.clear()
-        self.__init__(self.started_ms, namespaces=namespaces, watchers_told=told)
+        self.__init__(self.started_ms if started_ms is None else started_ms,
+                      namespaces=namespaces, watchers_told=told)
 
     def responded(self, opcode: int, latency: int) -> None:
         """ServerStats.updateLatency."""
