@@ -12,7 +12,7 @@ Where ZooKeeper iterates a Java hash map the order is modelled (ephemerals by se
 watched paths); where it iterates by object identity (connections, the watchers of a path,
 the sessions of an expiry bucket) no order is promised and ours is accept order or session
 id order.  Figures the embedded server has no machinery for (fsync, snapshots, the commit
-processor, quorum, per-namespace byte counts) show what a fresh ZooKeeper shows: 0.
+processor, quorum, throttling) show what a fresh ZooKeeper shows: 0.
 docs/embedded-server.md lists which `mntr` keys carry real values.
 """
 
@@ -90,7 +90,7 @@ def _envi(core: ServerCore, me: Connection) -> str:
                ("os.name", platform.system()),
                ("os.arch", _JAVA_ARCH.get(platform.machine(), platform.machine())),
                ("os.version", platform.release()), ("user.name", _user()),
-               ("user.home", os.path.expanduser("~")), ("user.dir", os.getcwd())]
+               ("user.home", os.path.expanduser("~")), ("user.dir", _cwd())]
     return "Environment:\n" + "".join(f"{key}={value}\n" for key, value in entries)
 
 
@@ -102,6 +102,13 @@ def _user() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):
+        return "<NA>"  # Environment.put's word for a property that is not there
+
+
+def _cwd() -> str:
+    try:
+        return os.getcwd()
+    except OSError:  # the directory was removed under us
         return "<NA>"
 
 
