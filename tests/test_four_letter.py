@@ -26,7 +26,7 @@ from zkshell.embedded.monitor import COUNTERS, GAUGES, PERCENTILE_SUMMARIES, SUM
 from zkshell.server import four_letter_word, granted_session_timeout
 
 WORDS = ("ruok", "isro", "srvr", "stat", "cons", "dump", "wchc", "wchp", "wchs", "conf",
-         "dirs", "envi", "mntr")
+         "dirs", "envi", "mntr", "gtmk", "hash")
 TIMEOUT_MS = 30_000
 
 
@@ -121,6 +121,9 @@ def capture(backend: str) -> dict[str, str]:
                    "crst": four_letter_word(server.host, server.port, "crst")}
             for word in WORDS:
                 raw[word] = four_letter_word(server.host, server.port, word)
+            # stmk last: it sets the trace mask, a long after the word
+            raw["stmk"] = _answer(server.port, b"stmk" + struct.pack("!q", 0x312)).decode()
+            raw["gtmk-after"] = four_letter_word(server.host, server.port, "gtmk")
             names = scenario.names()
         finally:
             scenario.close()
@@ -133,6 +136,13 @@ def capture(backend: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def answers(backend: str) -> dict[str, str]:
     return capture(backend)
+
+
+def test_the_trace_mask_words_and_hash(answers):
+    """The trace mask starts as ZooTrace's; stmk sets and says it.  hash lists the digest
+    log, empty on a server this young."""
+    assert (answers["gtmk"], answers["stmk"], answers["gtmk-after"]) == ("306", "786", "786")
+    assert answers["hash"] == ""
 
 
 def test_ruok_isro_srst_crst_dirs(answers):

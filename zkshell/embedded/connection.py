@@ -93,7 +93,9 @@ class Connection:
             self.core.stats.received(self.stats, 4)
             # Not yet a packet for the tests of length below: a word ZooKeeper knows but
             # does not run ("telnet close") falls through to them, as in readLength.
-            text = four_letter.answer(head, self.core, self)
+            argument = (await self.reader.readexactly(8)
+                        if head == four_letter.SET_TRACE_MASK else b"")
+            text = four_letter.answer(head, self.core, self, argument)
             if text is not None:
                 self.writer.write(text)
                 self.core.stats.sent(self.stats)

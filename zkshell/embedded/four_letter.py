@@ -4,9 +4,10 @@ A word is the first four bytes a connection sends instead of a packet length
 (NIOServerCnxn.checkFourLetterWord); the answer is written and the connection closes.  The
 server acts as one started with `4lw.commands.whitelist=*`: every word is answered, none is
 refused as "not in the whitelist".  A word ZooKeeper does not know is read as a frame length
-and, being too long, closes the connection, as on ZooKeeper; so do the known words not
-answered here (gtmk and stmk: there is no trace log; hash: there is no digest log) and the
-telnet close sequence, which ZooKeeper knows but runs nothing for.
+and, being too long, closes the connection, as on ZooKeeper; so does the telnet close
+sequence, which ZooKeeper knows but runs nothing for.
+`gtmk` and `stmk` keep a trace mask nothing reads (there is no trace log); `hash` answers
+nothing, as there is no digest log.
 
 Where ZooKeeper iterates a Java hash map the order is modelled (ephemerals by session,
 watched paths); where it iterates by object identity (connections, the watchers of a path,
@@ -257,6 +258,16 @@ def _dirs(core: ServerCore, me: Connection) -> str:
     return "datadir_size: 0\nlogdir_size: 0\n"  # nothing on disk
 
 
+def _gtmk(core: ServerCore, me: Connection) -> str:
+    return str(core.trace_mask)
+
+
+def _hash(core: ServerCore, me: Connection) -> str:
+    """DigestCommand lists the digest log; the embedded server keeps none (nor does a
+    ZooKeeper before its first digest is logged)."""
+    return ""
+
+
 def _crst(core: ServerCore, me: Connection) -> str:
     for connection in core.accepted:
         connection.stats.reset()
@@ -266,17 +277,26 @@ def _crst(core: ServerCore, me: Connection) -> str:
 WORDS: dict[bytes, Word] = {
     b"ruok": _ruok, b"isro": _isro, b"envi": _envi, b"srvr": _srvr, b"stat": _stat,
     b"cons": _cons, b"dump": _dump, b"wchp": _wchp, b"wchc": _wchc, b"wchs": _wchs,
-    b"conf": _conf, b"srst": _srst, b"crst": _crst, b"dirs": _dirs,
+    b"conf": _conf, b"srst": _srst, b"crst": _crst, b"dirs": _dirs, b"gtmk": _gtmk,
+    b"hash": _hash,
 }
+# stmk is followed by the new trace mask, a long, before it is answered.
+SET_TRACE_MASK = b"stmk"
+DEFAULT_TRACE_MASK = 306  # ZooTrace's: client requests, server packets, sessions, warnings
 
 
 # FourLetterCommands.cmd2String: the words ZooKeeper looks for in a first frame.
-KNOWN = frozenset({*WORDS, b"mntr", b"gtmk", b"stmk", b"hash", b"\xff\xf4\xff\xfd"})
+KNOWN = frozenset({*WORDS, b"mntr", SET_TRACE_MASK, b"\xff\xf4\xff\xfd"})
 
 
-def answer(word: bytes, core: ServerCore, me: Connection) -> bytes | None:
-    """The answer to `word`, or None when it is not a four-letter word."""
+def answer(word: bytes, core: ServerCore, me: Connection,
+           argument: bytes = b"") -> bytes | None:
+    """The answer to `word` (`argument`: the 8 bytes after stmk), or None when ZooKeeper
+    runs nothing for it."""
     if word == b"mntr":
         return mntr(core, VERSION, node_count(core)).encode()
+    if word == SET_TRACE_MASK:  # SetTraceMaskCommand: it keeps the mask and says it
+        core.trace_mask = int.from_bytes(argument, "big", signed=True)
+        return str(core.trace_mask).encode()
     run = WORDS.get(word)
     return None if run is None else run(core, me).encode()

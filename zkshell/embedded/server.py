@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 
 from zkshell.embedded.connection import Connection
+from zkshell.embedded.four_letter import DEFAULT_TRACE_MASK
 from zkshell.embedded.processor import RequestProcessor
 from zkshell.embedded.sessions import ExpiryBuckets, SessionTracker, monotonic_ms
 from zkshell.embedded.stats import ServerStats
@@ -46,6 +47,7 @@ class ServerCore:
         # the one asking a four-letter word too, as ServerCnxnFactory.getConnections.
         self.accepted: dict[Connection, None] = {}
         self.connection_buckets = ExpiryBuckets()  # NIOServerCnxnFactory's cnxnExpiryQueue
+        self.trace_mask = DEFAULT_TRACE_MASK  # gtmk and stmk: ZooTrace's, read by nothing
 
     def accept(self, connection: Connection) -> None:
         self.accepted[connection] = None
