@@ -22,8 +22,8 @@ def test_a_zookeeper_only_test_runs_on_real_zookeeper_alone(request, backend):
     assert request.node.name.endswith("[zookeeper]")
 
 
-@pytest.mark.zookeeper_only("the four-letter word conf: the embedded server answers ruok, "
-                            "isro, envi and srvr only")
+@pytest.mark.zookeeper_only("the harness tells real servers apart by the data directory "
+                            "conf shows; the embedded server has none")
 def test_the_differential_harness_tells_its_own_real_server_by_its_data_directory(
         fresh_server):
     assert _is_own_server(fresh_server)

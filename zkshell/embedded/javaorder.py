@@ -53,6 +53,14 @@ def grown_capacity(capacity: int, size: int) -> int:
     return capacity
 
 
+def concurrent_capacity(size: int, capacity: int = 16) -> int:
+    """A ConcurrentHashMap's table after `size` puts: it doubles once 3/4 full (sizeCtl),
+    one entry earlier than a HashMap."""
+    while size >= capacity - (capacity >> 2):
+        capacity *= 2
+    return capacity
+
+
 class JavaHashSet:
     """A java.util.HashSet<String> of names, for its iteration order: a DataNode's children.
 

@@ -28,6 +28,7 @@ from zkshell.embedded import acl as acls
 from zkshell.embedded.codes import PING_XID, Err, EventType, Op, ZooKeeperError
 from zkshell.embedded.jute import Id, MalformedRecord, Reader, Writer, reply_header
 from zkshell.embedded.sessions import SessionTracker
+from zkshell.embedded.stats import NamespaceStats
 from zkshell.embedded.tree import DataTree, Transaction
 from zkshell.embedded.watches import WatchManager
 
@@ -108,8 +109,10 @@ def _create_op_in_multi(flags: int, opcode: int) -> int:
 class RequestProcessor:
     def __init__(self, tree: DataTree, sessions: SessionTracker, watches: WatchManager,
                  wall_clock: Callable[[], int] = wall_clock_ms,
-                 super_digest: str | None = None) -> None:
+                 super_digest: str | None = None,
+                 namespaces: NamespaceStats | None = None) -> None:
         self.super_digest = super_digest  # "super:<base64 sha1>", as ZooKeeper is given it
+        self.namespaces = namespaces if namespaces is not None else NamespaceStats()
         self.tree = tree
         self.sessions = sessions
         self.watches = watches
@@ -136,12 +139,23 @@ class RequestProcessor:
         self.tree.begin(session.id, self.wall_clock())
         return session.id
 
+    def _commit(self, txn: Transaction) -> None:
+        """A transaction went through: its watches fire, and DataTree's write statistics
+        count each node created, changed or deleted (with its data as it stands now)."""
+        for change in txn.changes:
+            if change.event in (EventType.NODE_CREATED, EventType.NODE_DATA_CHANGED):
+                node = self.tree.get(change.path)
+                self.namespaces.write(change.path, len(node.data or b"") if node else 0)
+            elif change.event == EventType.NODE_DELETED:
+                self.namespaces.write(change.path, 0)
+        self.watches.deliver(txn.changes)
+
     def close_session(self, session_id: int) -> None:
         """closeSession, asked for or by expiry: a zxid, the ephemerals gone, watches fired."""
         txn = self.tree.begin(session_id, self.wall_clock())
         self.tree.close_session(txn, session_id)
         self.sessions.remove(session_id)
-        self.watches.deliver(txn.changes)
+        self._commit(txn)
 
     def delete_expired_containers(self) -> None:
         """ContainerManager: each empty container or expired TTL node is one deleteContainer
@@ -152,7 +166,7 @@ class RequestProcessor:
                 self.tree.delete_container(txn, path)
             except ZooKeeperError:
                 continue
-            self.watches.deliver(txn.changes)
+            self._commit(txn)
 
     # ---------------------------------------------------------------------------------------
     # Requests
@@ -223,7 +237,7 @@ class RequestProcessor:
         except Exception:
             self.tree.rollback(txn)
             raise
-        self.watches.deliver(txn.changes)
+        self._commit(txn)
         return body
 
     # Writes ---------------------------------------------------------------------------------
@@ -294,7 +308,7 @@ class RequestProcessor:
                        else Err.RUNTIME_INCONSISTENCY)
                 results.append(Writer().int(Op.ERROR).bool(False).int(err).int(err).bytes())
         else:
-            self.watches.deliver(txn.changes)
+            self._commit(txn)
         return b"".join(results) + Writer().int(-1).bool(True).int(-1).bytes()
 
     # Reads ----------------------------------------------------------------------------------
@@ -308,6 +322,7 @@ class RequestProcessor:
             self.watches.watch_data(path, client)
         if node is None:
             raise ZooKeeperError(Err.NO_NODE, path)
+        self.namespaces.read(path, 0)
         return Writer().stat(node.stat()).bytes()
 
     def _get_data(self, client: Client, reader: Reader, opcode: int) -> bytes:
@@ -315,6 +330,7 @@ class RequestProcessor:
         node = self.tree.readable(path, client.auth)
         if watch:
             self.watches.watch_data(path, client)
+        self.namespaces.read(path, len(node.data or b""))
         return Writer().buffer(node.data).stat(node.stat()).bytes()
 
     def _get_children(self, client: Client, reader: Reader, opcode: int) -> bytes:
@@ -322,7 +338,9 @@ class RequestProcessor:
         node = self.tree.readable(path, client.auth)
         if watch:
             self.watches.watch_children(path, client)
-        writer = Writer().strings(node.child_names())
+        names = node.child_names()
+        self.namespaces.read(path, sum(map(len, names)))
+        writer = Writer().strings(names)
         return writer.stat(node.stat()).bytes() if opcode == Op.GET_CHILDREN2 else writer.bytes()
 
     def _get_acl(self, client: Client, reader: Reader, opcode: int) -> bytes:
@@ -367,8 +385,11 @@ class RequestProcessor:
                 continue
             out.int(opcode).bool(False).int(0)
             if opcode == Op.GET_CHILDREN:
-                out.strings(node.child_names())
+                names = node.child_names()
+                self.namespaces.read(path, sum(map(len, names)))
+                out.strings(names)
             else:
+                self.namespaces.read(path, len(node.data or b""))
                 out.buffer(node.data).stat(node.stat())
         return out.int(-1).bool(True).int(-1).bytes()
 

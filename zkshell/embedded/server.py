@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 
 from zkshell.embedded.connection import Connection
+from zkshell.embedded.four_letter import DEFAULT_TRACE_MASK
 from zkshell.embedded.processor import RequestProcessor
-from zkshell.embedded.sessions import SessionTracker, monotonic_ms
+from zkshell.embedded.sessions import ExpiryBuckets, SessionTracker, monotonic_ms
+from zkshell.embedded.stats import ServerStats
 from zkshell.embedded.tree import DataTree
 from zkshell.embedded.watches import WatchManager
 
@@ -34,10 +37,23 @@ class ServerCore:
         self.tree = DataTree()
         self.sessions = SessionTracker(tick_time_ms, min_session_timeout_ms,
                                        max_session_timeout_ms, clock)
-        self.watches = WatchManager()
+        self.stats = ServerStats(started_ms=time.time_ns() // 1_000_000)
+        self.watches = WatchManager(told=self.stats.watchers_told)
         self.processor = RequestProcessor(self.tree, self.sessions, self.watches,
-                                          super_digest=super_digest)
-        self.connections: set[Connection] = set()
+                                          super_digest=super_digest,
+                                          namespaces=self.stats.namespaces)
+        self.connections: set[Connection] = set()  # those with a session
+        # Every open connection, in accept order: those still in their handshake and
+        # the one asking a four-letter word too, as ServerCnxnFactory.getConnections.
+        self.accepted: dict[Connection, None] = {}
+        self.connection_buckets = ExpiryBuckets()  # NIOServerCnxnFactory's cnxnExpiryQueue
+        self.trace_mask = DEFAULT_TRACE_MASK  # gtmk and stmk: ZooTrace's, read by nothing
+
+    def accept(self, connection: Connection) -> None:
+        self.accepted[connection] = None
+
+    def forget(self, connection: Connection) -> None:
+        self.accepted.pop(connection, None)
 
     def register(self, connection: Connection) -> None:
         self.connections.add(connection)
@@ -55,6 +71,7 @@ class ServerCore:
     def expire_sessions(self) -> None:
         """SessionTrackerImpl.run: each expired session is closed as if it had asked."""
         for session in self.sessions.expired():
+            self.stats.sessions_expired += 1
             self.processor.close_session(session.id)
             self.drop_connections(session.id)
 
@@ -137,6 +154,8 @@ class EmbeddedServer:
         self._stopping = asyncio.Event()
         listener = await asyncio.start_server(self._accept, self.host, self.port)
         self.port = listener.sockets[0].getsockname()[1]
+        # a (re)started server counts from zero, as a new ZooKeeper process does
+        self.core.stats.reset(started_ms=time.time_ns() // 1_000_000)
         ready.set()
         timers = [asyncio.ensure_future(self._every(self._session_check_interval,
                                                     self.core.expire_sessions)),

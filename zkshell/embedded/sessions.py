@@ -55,6 +55,22 @@ def monotonic_ms() -> int:
     return time.monotonic_ns() // 1_000_000
 
 
+class ExpiryBuckets:
+    """The bucket times of an ExpiryQueue, as `dump` shows them: a bucket's set stays,
+    emptied or not, until its time comes and the expirer takes it away."""
+
+    def __init__(self) -> None:
+        self.times: set[int] = set()
+
+    def note(self, at_ms: int, now_ms: int) -> None:
+        if at_ms not in self.times:
+            self.times = {t for t in self.times if t > now_ms}  # those taken away by now
+            self.times.add(at_ms)
+
+    def pending(self, now_ms: int) -> list[int]:
+        return sorted(t for t in self.times if t > now_ms)
+
+
 @dataclass
 class Session:
     id: int
@@ -75,6 +91,7 @@ class SessionTracker:
         self.clock = clock
         self.sessions: dict[int, Session] = {}
         self._next_id = first_session_id(clock())
+        self.buckets = ExpiryBuckets()
 
     def negotiate(self, asked_ms: int) -> int:
         """ZooKeeperServer.processConnectRequest: asked timeout clamped to [min, max]."""
@@ -86,7 +103,9 @@ class SessionTracker:
 
     def create(self, timeout_ms: int) -> Session:
         session_id, self._next_id = self._next_id, self._next_id + 1
-        session = Session(session_id, timeout_ms, self._bucket(self.clock() + timeout_ms))
+        now = self.clock()
+        session = Session(session_id, timeout_ms, self._bucket(now + timeout_ms))
+        self.buckets.note(session.expires_at_ms, now)
         self.sessions[session_id] = session
         return session
 
@@ -100,7 +119,9 @@ class SessionTracker:
             return False
         if timeout_ms is not None:
             session.timeout_ms = timeout_ms
-        session.expires_at_ms = self._bucket(self.clock() + session.timeout_ms)
+        now = self.clock()
+        session.expires_at_ms = self._bucket(now + session.timeout_ms)
+        self.buckets.note(session.expires_at_ms, now)
         return True
 
     def is_live(self, session_id: int) -> bool:

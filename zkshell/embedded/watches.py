@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from zkshell.embedded.codes import EventType
+from zkshell.embedded.stats import Latency
 from zkshell.embedded.tree import Change, DataTree
 
 STANDARD, PERSISTENT, RECURSIVE = "standard", "persistent", "recursive"
@@ -84,9 +85,16 @@ class _Table:
 
 
 class WatchManager:
-    def __init__(self) -> None:
+    def __init__(self, told: dict[int, Latency] | None = None) -> None:
         self.data = _Table()
         self.child = _Table()
+        # per event type, how many watchers each table's trigger told (for `mntr`)
+        self.told = told if told is not None else {}
+
+    def _count(self, event: EventType, watchers: list[Watcher]) -> None:
+        """ZooKeeper counts a trigger that found watchers, per table."""
+        if watchers:
+            self.told.setdefault(event, Latency()).add(len(watchers))
 
     def watch_data(self, path: str, watcher: Watcher) -> None:
         self.data.add(path, watcher)
@@ -107,12 +115,16 @@ class WatchManager:
         for change in changes:
             if change.event == EventType.NODE_CHILDREN_CHANGED:
                 told = self.child.trigger(change.path, change.event)
+                self._count(change.event, told)
             elif change.event == EventType.NODE_DELETED:
                 told = self.data.trigger(change.path, change.event)
-                told += [w for w in self.child.trigger(change.path, change.event)
-                         if w not in told]
+                self._count(change.event, told)
+                also = self.child.trigger(change.path, change.event)
+                self._count(change.event, also)
+                told += [w for w in also if w not in told]
             else:
                 told = self.data.trigger(change.path, change.event)
+                self._count(change.event, told)
             for watcher in told:
                 watcher.notify(change.event, change.path)
 
