@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from zkshell.player.runner import PlayedSession, Player
 
 PASSED, FAILED, TIMED_OUT, DONE = "passed", "failed", "timed out", "done"
+# A typed step's message when it ran and only its expectation failed (--bless tells it apart).
+OUTPUT_DIFFERS = "output differs"
 
 
 @dataclass

@@ -15,6 +15,7 @@ from zkshell import format as fmt
 from zkshell.player.model import (
     DONE,
     FAILED,
+    OUTPUT_DIFFERS,
     PASSED,
     TIMED_OUT,
     LogEntry,
@@ -260,7 +261,7 @@ class Player:
             actual = played.type_line(step.text)
             if step.expect is None or step.expect.matches(actual):
                 return (PASSED if step.expect else DONE), actual, ""
-            return FAILED, actual, "output differs"
+            return FAILED, actual, OUTPUT_DIFFERS
         if step.kind == "await":
             assert step.expect is not None and step.within is not None
             entry = played.await_match(step.expect, step.within)
