@@ -248,3 +248,32 @@ def test_an_empty_output_is_blessed_as_an_empty_expectation():
     blessed = write_expectations(text, [(3, "m1", "")])
     assert blessed == text + '    expect: ""\n'
     assert scenario_from_text("x.yaml", blessed).steps[0].expect.matches("")
+
+
+def test_a_document_marker_the_comments_above_it_and_unindented_lists_are_kept():
+    text = """\
+# header
+---
+# doc comment
+sessions:
+- m1
+steps:
+- m1: |
+    ls /
+- m1: get /x
+  expect: 'y'   # was single-quoted
+"""
+    blessed = write_expectations(text, [(7, "m1", "[zookeeper]\n"), (9, "m1", "z\n")])
+    assert blessed == """\
+# header
+---
+# doc comment
+sessions:
+- m1
+steps:
+- m1: |
+    ls /
+  expect: "[zookeeper]"
+- m1: get /x
+  expect: z     # was single-quoted
+"""

@@ -26,6 +26,9 @@ from ruamel.yaml.tokens import CommentToken
 from zkshell.player.scenario import clean_output, normalise_variable
 
 _COMMENT = 2  # in ruamel's comment slots for a mapping key: what follows its value
+# Comment lines and a `---` opening the document: ruamel would drop those comments, so they
+# are kept aside, as written.
+_PREAMBLE = re.compile(r"\A(?:[ \t]*(?:#.*)?\r?\n)*---[ \t]*(?:#.*)?(?:\r?\n|\Z)")
 _KEY_LINE = re.compile(r"^( *)(- +)?[^\s#][^#]*:\s*(#.*)?$")
 
 
@@ -53,12 +56,17 @@ def write_expectations(text: str, blessings: Iterable[tuple[int, str, str]]) -> 
     blessings = list(blessings)
     if not blessings:
         return text
+    preamble_match = _PREAMBLE.match(text)
+    preamble = preamble_match.group(0) if preamble_match else ""
+    shift = preamble.count("\n")  # lines the loader counted that ruamel does not see
+    text = text[len(preamble):]
     yaml = _round_trip(text)
     data = yaml.load(text)
     steps = data.get("steps") if isinstance(data, CommentedMap) else None
     if not isinstance(steps, CommentedSeq):
         raise NotEditable("the file has no list of steps")
-    by_line = {item.lc.line + 1: item for item in steps if isinstance(item, CommentedMap)}
+    by_line = {item.lc.line + 1 + shift: item for item in steps
+               if isinstance(item, CommentedMap)}
     for line, session, actual in blessings:
         step = by_line.get(line)
         key = next((k for k in step if str(k) == session), None) if step is not None else None
@@ -67,7 +75,7 @@ def write_expectations(text: str, blessings: Iterable[tuple[int, str, str]]) -> 
         _set_expect(step, key, expectation(actual, flow=step.fa.flow_style()))
     out = io.StringIO()
     yaml.dump(data, out)
-    return out.getvalue()
+    return preamble + out.getvalue()
 
 
 def _scalar(text: str, flow: bool) -> object:
@@ -119,11 +127,9 @@ def _indents(text: str) -> tuple[int, int]:
             continue
         column = len(match.group(1)) + len(match.group(2) or "")
         inner = len(following) - len(following.lstrip(" "))
-        if inner <= column:
-            continue
-        if following.lstrip().startswith("- "):
-            offset = inner - column if offset is None else offset
-        elif mapping is None:
+        if following.lstrip().startswith("- ") and inner >= column:
+            offset = inner - column if offset is None else offset  # `key:` then `- item`
+        elif inner > column and mapping is None:
             mapping = inner - column
     return mapping or 2, 2 if offset is None else offset
 
@@ -139,7 +145,11 @@ def _set_expect(step: CommentedMap, command_key: object, value: object) -> None:
     holder, key = _tail(step, "expect" if replacing else command_key)
     end_of_line, below = _take_comment(holder, key)
     if replacing:
-        step["expect"] = value
+        # Deleted and inserted, not assigned: ruamel gives an assigned text the old one's
+        # quoting style, which may not suit the new text.
+        position = list(step).index("expect")
+        del step["expect"]
+        step.insert(position, "expect", value)
     else:
         step.insert(list(step).index(command_key) + 1, "expect", value)
         if end_of_line is not None:  # it stays beside the command
