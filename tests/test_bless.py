@@ -277,3 +277,11 @@ steps:
 - m1: get /x
   expect: z     # was single-quoted
 """
+
+
+def test_lines_other_than_the_expectations_keep_their_bytes():
+    """ruamel would write `[m1, m2]` and `m1: ls /`; only the expect: lines are its."""
+    text = 'title:   spaced\r\nsessions: [m1,m2]\r\nsteps:\r\n  - m1:    ls /\r\n  - m2: "ls /"'
+    blessed = write_expectations(text, [(4, "m1", "[zookeeper]\n"), (5, "m2", "[]\n")])
+    assert blessed == ('title:   spaced\r\nsessions: [m1,m2]\r\nsteps:\r\n  - m1:    ls /\r\n'
+                       '    expect: "[zookeeper]"\r\n  - m2: "ls /"\r\n    expect: "[]"\r\n')

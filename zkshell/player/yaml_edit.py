@@ -8,6 +8,7 @@ each `Step`, so this module needs nothing but the text and (line, session, outpu
 from __future__ import annotations
 
 import copy
+import difflib
 import io
 import re
 from collections.abc import Iterable
@@ -52,16 +53,20 @@ def expectation(actual: str, flow: bool = False) -> object:
 
 def write_expectations(text: str, blessings: Iterable[tuple[int, str, str]]) -> str:
     """`text` with each (step line, session, output) written as that step's `expect:`,
-    replacing the one it has, or added after the command."""
+    replacing the one it has, or added after the command.  Only those lines change."""
     blessings = list(blessings)
     if not blessings:
         return text
+    newline = "\r\n" if "\r\n" in text else "\n"
+    if not text.endswith("\n"):
+        text += newline  # a line is added after the last one, perhaps
     preamble_match = _PREAMBLE.match(text)
     preamble = preamble_match.group(0) if preamble_match else ""
     shift = preamble.count("\n")  # lines the loader counted that ruamel does not see
     text = text[len(preamble):]
     yaml = _round_trip(text)
     data = yaml.load(text)
+    untouched = _dump(yaml, data)
     steps = data.get("steps") if isinstance(data, CommentedMap) else None
     if not isinstance(steps, CommentedSeq):
         raise NotEditable("the file has no list of steps")
@@ -73,9 +78,33 @@ def write_expectations(text: str, blessings: Iterable[tuple[int, str, str]]) -> 
         if key is None:
             raise NotEditable(f"line {line} is not a step of {session}")
         _set_expect(step, key, expectation(actual, flow=step.fa.flow_style()))
+    return preamble + _splice(text, untouched, _dump(yaml, data), newline)
+
+
+def _dump(yaml: YAML, data: object) -> str:
     out = io.StringIO()
     yaml.dump(data, out)
-    return preamble + out.getvalue()
+    return out.getvalue()
+
+
+def _splice(original: str, untouched: str, blessed: str, newline: str) -> str:
+    """`original` with the lines that changed from `untouched` (ruamel's writing of the file
+    as it is) to `blessed` (with the new expectations): ruamel normalises spacing and
+    quoting (`[m1,m2]` becomes `[m1, m2]`) that the author's lines keep this way.  When
+    ruamel's lines do not match the file's one for one, its writing is taken whole."""
+    lines = original.splitlines(True)
+    before, after = untouched.splitlines(True), blessed.splitlines(True)
+    if len(lines) != len(before):
+        return blessed.replace("\n", newline) if newline != "\n" else blessed
+    spliced: list[str] = []
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            spliced += lines[i1:i2]
+        else:
+            spliced += [line[:-1] + newline if line.endswith("\n") else line
+                        for line in after[j1:j2]]
+    return "".join(spliced)
 
 
 def _scalar(text: str, flow: bool) -> object:
