@@ -1,8 +1,10 @@
 """Write `expect:` values into a scenario's YAML text and keep everything else as written.
 
 PyYAML, which the loader reads with, forgets comments, quoting and layout; ruamel.yaml's
-round trip keeps them.  Steps are found by the line they start on, the line the loader gave
-each `Step`, so this module needs nothing but the text and (line, session, output) triples.
+round trip keeps them, and writes the new values in the file's indentation.  It still
+normalises spacing and quoting here and there, so only the lines it changed for the new values
+are spliced into the text as written.  Steps are found by the line they start on, the line
+the loader gave each `Step`: this module needs the text and (line, session, output) triples.
 """
 
 from __future__ import annotations
