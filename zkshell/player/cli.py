@@ -17,6 +17,7 @@ from zkshell.player.panes import LAYOUTS
 from zkshell.player.runner import ServerLost, server_for
 
 if TYPE_CHECKING:  # the show module is imported only when a scenario is played
+    from zkshell.player.model import StepResult
     from zkshell.player.scenario import Scenario
     from zkshell.player.show import ShowOptions
 
@@ -63,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
                              "it a scenario whose znodes exist there is not played")
     parser.add_argument("--check", action="store_true",
                         help="plain report for CI; exit 1 unless every expectation holds")
+    parser.add_argument("--bless", action="store_true",
+                        help="play quietly, then write what each command printed into its "
+                             "expect: line (those without one, or whose expectation failed); "
+                             "shows the diff and asks first")
+    parser.add_argument("--yes", action="store_true",
+                        help="with --bless: write without asking")
     parser.add_argument("--transcript-lines", action="store_true",
                         help="plain report with every session's output, tagged with its "
                              "name (the default when the output is not a terminal, except "
@@ -138,7 +145,11 @@ def _stop_on_signals() -> None:
 
 
 def main(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.yes and not args.bless:
+        parser.error("--yes goes with --bless")
+    args.check = args.check or args.bless  # a blessing run plays quietly, as --check does
     scenarios = []
     problems = []
     for path in args.scenarios:
@@ -155,6 +166,8 @@ def main(argv: list[str]) -> int:
     _name_exports(scenarios)
     options = show_options(args)
     _stop_on_signals()
+    if args.bless:
+        return _bless(args, scenarios, options)
     failed = False
     for scenario in scenarios:
         try:
@@ -182,6 +195,36 @@ def main(argv: list[str]) -> int:
             return (ExitStatus.killed_by(exc.signum) if isinstance(exc, Terminated)
                     else ExitStatus.INTERRUPTED)
     return ExitStatus.ERROR if failed else ExitStatus.OK
+
+
+def _bless(args: argparse.Namespace, scenarios: list[Scenario], options: ShowOptions) -> int:
+    """`--bless`: play each scenario and offer to write what it printed into the file."""
+    from zkshell.player.bless import bless
+
+    def results_of(scenario: Scenario) -> list[StepResult]:
+        kept: list[StepResult] = []
+        play(scenario, args.server, options, several=len(scenarios) > 1,
+             zookeeper=args.zookeeper, reset=args.reset, keep=kept)
+        return kept
+
+    status = ExitStatus.OK
+    for scenario in scenarios:
+        try:
+            status = max(status, bless(scenario, results_of, yes=args.yes))
+        except Unusable as exc:
+            sys.stderr.write(f"{exc}\n")
+            return ExitStatus.UNUSABLE
+        except ServerLost as exc:  # what the steps printed after it is no one's output
+            _say(f"zksh play: {exc}; stopped there: {scenario.path} not blessed\n")
+            return ExitStatus.ERROR
+        except ExportFailed as exc:
+            sys.stderr.write(f"{exc}\n")
+            status = ExitStatus.ERROR
+        except KeyboardInterrupt as exc:
+            _say("interrupted\n")
+            return (ExitStatus.killed_by(exc.signum) if isinstance(exc, Terminated)
+                    else ExitStatus.INTERRUPTED)
+    return status
 
 
 def _name_exports(scenarios: list[Scenario]) -> None:
@@ -294,7 +337,8 @@ def _check_leftovers(address: str, scenario: Scenario, reset: bool) -> None:
 
 def play(scenario: Scenario, address: str | None, options: ShowOptions,
          several: bool = False, zookeeper: bool = False,
-         reset: bool = False) -> tuple[bool, bool]:
+         reset: bool = False,
+         keep: list[StepResult] | None = None) -> tuple[bool, bool]:
     """Play one scenario: (every step ran and every expectation held, a person stopped it).
 
     Against `address` when given, else against a server started for this scenario and
@@ -318,6 +362,8 @@ def play(scenario: Scenario, address: str | None, options: ShowOptions,
                     f"zksh play --zookeeper {scenario.path}")
             raise Unusable(f"zksh play: {exc}{hint}\n  or play against a running one: "
                            f"zksh play -server HOST:PORT {scenario.path}") from None
+    if keep is not None:  # --bless writes what the steps printed
+        keep[:] = results
     # A run stopped part-way did not check what it skipped.
     stopped = len(results) < len(scenario.steps)  # only a person's `q` ends a run early
     return (not stopped and not any(r.status in (FAILED, TIMED_OUT) for r in results),

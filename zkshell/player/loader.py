@@ -14,7 +14,7 @@ from zkshell.player.scenario import Scenario, SessionSpec, Step
 from zkshell.player.step_kinds import StepReader, is_keyword, sessions_named
 from zkshell.player.yaml_nodes import Problem, blank, parse_duration, suggest, what
 
-__all__ = ["Problem", "ScenarioError", "load_scenario", "parse_duration"]
+__all__ = ["Problem", "ScenarioError", "load_scenario", "parse_duration", "scenario_from_text"]
 
 TOP_KEYS = ("title", "about", "session_timeout", "sessions", "steps")
 LABEL_KEYS = ("label",)
@@ -161,11 +161,16 @@ def _sessions_used(entry) -> list[str]:
 
 def load_scenario(path: str, known_commands: set[str] | None = None) -> Scenario:
     """Read and check `path`; raise ScenarioError listing every problem found."""
+    return scenario_from_text(path, _read(path), known_commands)
+
+
+def scenario_from_text(path: str, text: str,
+                       known_commands: set[str] | None = None) -> Scenario:
+    """Check `text` as the contents of `path` (zksh play --bless checks what it would write)."""
     if known_commands is None:
         from zkshell.commands import COMMANDS
 
         known_commands = set(COMMANDS)
-    text = _read(path)
     loader = _Loader(path, known_commands)
     scenario = loader.load(text)
     if loader.problems or scenario is None:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 PASSED, FAILED, TIMED_OUT, DONE = "passed", "failed", "timed out", "done"
 # A log entry that is the player's verdict on a failed step, not something zkCli printed.
 FAILURE = "failure"
-# A typed step's message when it ran and printed something else than expected.
+# A typed step's message when it ran and only its expectation failed (--bless tells it apart).
 OUTPUT_DIFFERS = "output differs"
 
 

@@ -16,11 +16,13 @@ def _free_hex(match: re.Match[str]) -> str:
     return "0x0" if int(match.group(), 16) == 0 else "0x…"
 
 
-def _normalise_variable(text: str) -> str:
+def normalise_variable(text: str) -> str:
+    """The text with what differs from run to run made equal: what `like` compares (and what
+    `zksh play --bless` looks for, to write `like` instead of an exact expectation)."""
     return _TIME.sub("<time>", _HEX.sub(_free_hex, text))
 
 
-def _clean(text: str) -> str:
+def clean_output(text: str) -> str:
     """Compare outputs line by line, ignoring trailing spaces and final newlines."""
     return "\n".join(line.rstrip() for line in text.strip("\n").split("\n"))
 
@@ -37,13 +39,14 @@ class Expectation:
 
     def matches(self, actual: str) -> bool:
         if self.kind == "exact":
-            return _clean(actual) == _clean(self.text)
+            return clean_output(actual) == clean_output(self.text)
         if self.kind == "match":
             return re.search(self.text, actual, re.MULTILINE) is not None
         if self.kind == "contains":
             return self.text in actual
         if self.kind == "like":
-            return _normalise_variable(_clean(actual)) == _normalise_variable(_clean(self.text))
+            return (normalise_variable(clean_output(actual))
+                    == normalise_variable(clean_output(self.text)))
         raise ValueError(self.kind)
 
     def describe(self) -> str:
