@@ -117,6 +117,10 @@ class LocalServer:
         return self._process.pid if self._process else None
 
     @property
+    def log_path(self) -> Path | None:
+        return self._workdir / "server.log" if self._workdir else None
+
+    @property
     def min_session_timeout_ms(self) -> int:
         return 2 * self.tick_time_ms
 
@@ -142,6 +146,13 @@ class LocalServer:
 
     def start(self) -> LocalServer:
         """Start the server (its data survives restarts) and wait until it serves."""
+        self.launch()
+        self.wait_until_serving()
+        return self
+
+    def launch(self) -> LocalServer:
+        """Start the server's process without waiting for it: an ensemble's members serve
+        only once a quorum of them runs, so they are all launched before any is waited on."""
         install = find_installation()
         if self._workdir is None:
             self._workdir = Path(tempfile.mkdtemp(prefix="zksh-zk-"))
@@ -159,16 +170,15 @@ class LocalServer:
         self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
-        self._wait_until_serving()
         return self
 
-    def _wait_until_serving(self) -> None:
+    def wait_until_serving(self) -> None:
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
                 raise ZooKeeperUnavailable(
                     f"ZooKeeper exited during start-up (status {self._process.returncode}); "
-                    f"see {self._workdir}/server.log")
+                    f"see {self.log_path}")
             try:
                 # "imok" comes before sessions are accepted: only a real handshake tells.
                 if session_handshake(self.host, self.port):

@@ -1,0 +1,215 @@
+"""A local ensemble of real Apache ZooKeeper servers on loopback, each stopped by its PID.
+
+Each member is a `LocalServer` (the same jar, Java command, start-up wait and stop) with a
+quorum configuration added: its own data directory and `myid`, the `server.N` lines naming
+every member's quorum and election ports, short ticks, and the four-letter words, through
+which a member's role is read (`srvr`: "Mode: leader").  Used by the tests of the shell's
+failover and by `zksh play` for a scenario that says `servers: 3`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from zkshell.server import LocalServer, ZooKeeperUnavailable, four_letter_word, free_port
+
+LEADER = "leader"
+FOLLOWER = "follower"
+LOOKING = "looking"  # running, but not serving: electing a leader, or cut off from a quorum
+DOWN = "down"  # its process is not running
+ROLES = (LEADER, FOLLOWER, LOOKING, DOWN)
+
+# In ticks: how long a follower may take to connect and sync to a new leader (init), and
+# how far behind it may fall before the leader drops it (sync).  Generous, because three
+# JVMs share two busy cores; a tick is short, so these are still a few seconds.
+INIT_LIMIT = 25
+SYNC_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A member's place in the ensemble: its id (1..n) and its three ports."""
+
+    myid: int
+    quorum_port: int
+    election_port: int
+    client_port: int
+
+    def line(self, host: str) -> str:
+        return f"server.{self.myid}={host}:{self.quorum_port}:{self.election_port}"
+
+
+@dataclass(frozen=True)
+class Status:
+    """What a member's `srvr` says: its role, its last zxid (0x..., "" when not serving)."""
+
+    role: str
+    zxid: str = ""
+
+
+class Member(LocalServer):
+    """One member: a LocalServer whose configuration names its peers."""
+
+    def __init__(self, peer: Peer, peers: tuple[Peer, ...], tick_time_ms: int,
+                 start_timeout: float) -> None:
+        super().__init__(tick_time_ms=tick_time_ms, port=peer.client_port,
+                         start_timeout=start_timeout)
+        self.myid = peer.myid
+        self.peers = peers
+
+    def _write_config(self, workdir: Path) -> Path:
+        config = super()._write_config(workdir)
+        (workdir / "data" / "myid").write_text(f"{self.myid}\n")
+        with config.open("a") as out:
+            out.write(f"initLimit={INIT_LIMIT}\nsyncLimit={SYNC_LIMIT}\n")
+            out.writelines(peer.line(self.host) + "\n" for peer in self.peers)
+        return config
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def status(self, timeout: float = 1.0) -> Status:
+        """The member's role and zxid, from `srvr`; DOWN when its process is not running."""
+        if not self.running:
+            return Status(DOWN)
+        try:
+            answer = four_letter_word(self.host, self.port, "srvr", timeout=timeout)
+        except OSError:
+            return Status(LOOKING)
+        return parse_srvr(answer)
+
+
+_MODE = re.compile(r"^Mode: (\w+)", re.MULTILINE)
+_ZXID = re.compile(r"^Zxid: (0x[0-9a-f]+)", re.MULTILINE)
+
+
+def parse_srvr(answer: str) -> Status:
+    """A `srvr` answer as a Status: a member not serving ("This ZooKeeper instance is not
+    currently serving requests") is LOOKING."""
+    mode = _MODE.search(answer)
+    if mode is None or mode.group(1) not in (LEADER, FOLLOWER):
+        return Status(LOOKING)
+    zxid = _ZXID.search(answer)
+    return Status(mode.group(1), zxid.group(1) if zxid else "")
+
+
+class LocalEnsemble:
+    """`size` members on free loopback ports; member n (1-based) is `member(n)`.
+
+    `tick_time_ms` is every member's tick: it bounds the session timeouts they grant (2 to
+    20 ticks) and paces elections.  Every JVM is stopped by its PID in `cleanup`, which also
+    runs at interpreter exit should the owner not get there.
+    """
+
+    def __init__(self, size: int = 3, tick_time_ms: int = 200,
+                 start_timeout: float = 30.0) -> None:
+        if size < 1:
+            raise ValueError("an ensemble needs at least one member")
+        self.host = "127.0.0.1"
+        self.tick_time_ms = tick_time_ms
+        self.start_timeout = start_timeout
+        ports = _distinct_ports(3 * size)
+        peers = tuple(Peer(n, *ports[3 * n - 3:3 * n]) for n in range(1, size + 1))
+        self.members = [Member(peer, peers, tick_time_ms, start_timeout) for peer in peers]
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    @property
+    def connect_string(self) -> str:
+        """Every member's client address, in member order: what a client is given."""
+        return ",".join(member.address for member in self.members)
+
+    def member(self, myid: int) -> Member:
+        if not 1 <= myid <= self.size:
+            raise ValueError(f"no member {myid}: the ensemble has members 1 to {self.size}")
+        return self.members[myid - 1]
+
+    def start(self) -> LocalEnsemble:
+        """Launch every member, then wait until each serves (a quorum has elected a leader)."""
+        atexit.register(self.cleanup)
+        try:
+            for member in self.members:
+                member.launch()
+            for member in self.members:
+                member.wait_until_serving()
+        except BaseException:
+            self.cleanup()
+            raise
+        return self
+
+    def stop_member(self, myid: int, kill: bool = True) -> None:
+        """Stop member `myid` by its PID (SIGKILL by default: a crash, no goodbye)."""
+        self.member(myid).stop(kill=kill)
+
+    def start_member(self, myid: int) -> None:
+        """Start member `myid` again with its data, and wait until it serves: it has joined
+        the quorum (it cannot serve before a quorum runs)."""
+        member = self.member(myid)
+        if not member.running:
+            member.start()
+
+    def statuses(self) -> dict[int, Status]:
+        return {member.myid: member.status() for member in self.members}
+
+    def leader(self) -> int | None:
+        """The member currently leading, by its `srvr`; None during an election."""
+        for member in self.members:
+            if member.status().role == LEADER:
+                return member.myid
+        return None
+
+    def wait_for_leader(self, timeout: float | None = None) -> int:
+        """The leader's id once there is one whose followers serve too; a timeout raises
+        ZooKeeperUnavailable, naming each member's role."""
+        deadline = time.monotonic() + (timeout if timeout is not None else self.start_timeout)
+        while True:
+            statuses = self.statuses()
+            leaders = [myid for myid, status in statuses.items() if status.role == LEADER]
+            if leaders and all(status.role != LOOKING for status in statuses.values()):
+                return leaders[0]
+            if time.monotonic() >= deadline:
+                roles = ", ".join(f"{myid}: {status.role}" for myid, status in statuses.items())
+                raise ZooKeeperUnavailable(f"no leader elected in time ({roles})")
+            time.sleep(0.05)
+
+    def serving(self, session_id: int) -> int | None:
+        """The member a session is connected to, from each member's `cons`; None if none."""
+        needle = f"sid=0x{session_id:x},"
+        for member in self.members:
+            if not member.running:
+                continue
+            try:
+                if needle in four_letter_word(member.host, member.port, "cons"):
+                    return member.myid
+            except OSError:
+                continue
+        return None
+
+    def cleanup(self) -> None:
+        """Kill every member by its PID and remove their data directories."""
+        atexit.unregister(self.cleanup)
+        for member in self.members:
+            member.cleanup()
+
+    def __enter__(self) -> LocalEnsemble:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.cleanup()
+
+
+def _distinct_ports(count: int) -> tuple[int, ...]:
+    """`count` free ports, all different (free_port alone may hand out one port twice)."""
+    ports: list[int] = []
+    while len(ports) < count:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return tuple(ports)
