@@ -123,7 +123,7 @@ def test_an_unreachable_server_is_said_at_once(tmp_path):
 
 @pytest.mark.parametrize("address, message", [
     ("127.0.0.1:abc", 'Invalid server address "127.0.0.1:abc"'),
-    ("h1:2181,h2:2181", "relays each session to one server, not 2"),
+    # Several servers are an ensemble's members: tests/test_ensemble_scenarios.py.
 ])
 def test_a_server_string_play_cannot_use_is_refused_before_anything_runs(tmp_path, address,
                                                                           message):

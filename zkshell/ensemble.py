@@ -155,6 +155,23 @@ class LocalEnsemble:
         if not member.running:
             member.start()
 
+    def launch_member(self, myid: int) -> None:
+        """Start member `myid` again with its data, without waiting: it serves once it has
+        joined a quorum, which may not run (wait_serving says)."""
+        member = self.member(myid)
+        if not member.running:
+            member.launch()
+
+    def wait_serving(self, myid: int, timeout: float) -> bool:
+        """Whether member `myid` leads or follows (serves) within `timeout` seconds."""
+        member = self.member(myid)
+        deadline = time.monotonic() + timeout
+        while member.status().role not in (LEADER, FOLLOWER):
+            if time.monotonic() >= deadline or not member.running:
+                return False
+            time.sleep(0.05)
+        return True
+
     def statuses(self) -> dict[int, Status]:
         return {member.myid: member.status() for member in self.members}
 

@@ -160,6 +160,8 @@ def main(argv: list[str]) -> int:
     problems += _export_problems(args)
     if args.server is not None:
         problems += _server_problems(args.server)
+    problems += [problem for scenario in scenarios
+                 for problem in _ensemble_problems(scenario, args.server)]
     if problems:
         sys.stderr.write("\n".join(problems) + "\n")
         return ExitStatus.UNUSABLE
@@ -256,6 +258,29 @@ def _server_problems(address: str) -> list[str]:
     return []
 
 
+def _ensemble_problems(scenario: Scenario, address: str | None) -> list[str]:
+    """A scenario with `servers: N` needs N members; with -server they must be named, and
+    the server steps need an ensemble zksh started (it stops members by their PIDs)."""
+    from zkshell.player.runner import Target
+    from zkshell.player.step_kinds import SERVER_STEPS
+
+    if scenario.servers < 2 or address is None or _server_problems(address):
+        return []
+    named = len(Target.parse(address).hosts)
+    if named != scenario.servers:
+        single = (" (a single server, such as zksh's embedded one, cannot play an ensemble)"
+                  if named == 1 else "")
+        return [f"zksh play: {scenario.path} says servers: {scenario.servers}, and -server "
+                f"names {named}{single}\n  leave out -server and zksh starts a local "
+                f"ensemble of {scenario.servers}: zksh play {scenario.path}"]
+    used = sorted({step.kind for step in scenario.steps if step.kind in SERVER_STEPS})
+    if used:
+        return [f"zksh play: {scenario.path} uses {', '.join(used)}: zksh stops and starts "
+                f"members of an ensemble it started itself, not of one given with -server\n"
+                f"  leave out -server: zksh play {scenario.path}"]
+    return []
+
+
 def _export_problems(args: argparse.Namespace) -> list[str]:
     """Say before playing (not after a whole demo) when an export cannot be written."""
     problems = []
@@ -296,18 +321,24 @@ def _check_reachable(address: str, scenario: Scenario) -> None:
 
     target = Target.parse(address)
     asked = int(scenario.session_timeout * 1000)
-    # As patient as a session's connect: the session timeout (3 s at least).
-    granted = granted_within(target.host, target.port, asked,
-                             max(REACH_PATIENCE, scenario.session_timeout))
+    # As patient as a session's connect: the session timeout (3 s at least), over all the
+    # servers named (an ensemble's members: one that answers will do).
+    patience = max(REACH_PATIENCE, scenario.session_timeout) / len(target.hosts)
+    granted = None
+    for host, port in target.hosts:
+        granted = granted_within(host, port, asked, patience)
+        if granted is not None:
+            break
     if granted is None:
-        raise Unusable(f"zksh play: no ZooKeeper answers at {target.host}:{target.port} "
+        where = ",".join(f"{h}:{p}" for h, p in target.hosts)
+        raise Unusable(f"zksh play: no ZooKeeper answers at {where} "
                        f"(tried for {max(REACH_PATIENCE, scenario.session_timeout):g} s)\n"
                        f"  leave out -server and zksh plays against its embedded server: "
                        f"zksh play {scenario.path}")
     if granted != asked:
         # The server clamps a session timeout to 2..20 of its ticks: crashes and partitions
         # then expire on its clock, not the scenario's.
-        _say(f"zksh play: {target.host}:{target.port} grants a {granted / 1000:g} s session "
+        _say(f"zksh play: {host}:{port} grants a {granted / 1000:g} s session "
              f"timeout, not the {asked / 1000:g} s {scenario.path} asks for\n")
 
 
@@ -354,11 +385,14 @@ def play(scenario: Scenario, address: str | None, options: ShowOptions,
         results = show(scenario, servers.given(address), options, several)
     else:
         kind = servers.ZOOKEEPER if zookeeper else servers.EMBEDDED
+        if scenario.servers > 1:  # the embedded server is a single node
+            kind = servers.ENSEMBLE
         try:
-            with servers.started(kind, server_for(scenario)) as server:
+            with servers.started(kind, server_for(scenario), scenario.servers) as server:
                 results = show(scenario, server, options, several)
         except servers.ServerUnavailable as exc:
-            hint = ("" if zookeeper else "\n  or play against a local Apache ZooKeeper: "
+            hint = ("" if zookeeper or kind == servers.ENSEMBLE
+                    else "\n  or play against a local Apache ZooKeeper: "
                     f"zksh play --zookeeper {scenario.path}")
             raise Unusable(f"zksh play: {exc}{hint}\n  or play against a running one: "
                            f"zksh play -server HOST:PORT {scenario.path}") from None

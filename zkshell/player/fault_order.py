@@ -73,3 +73,31 @@ def _misuse(step: Step, state: str, since: int) -> str:
         where = ("is crashed" if state == CRASHED else "has quit") + " here"
     advice = "restart it instead" if step.kind == "heal" else "restart it first"
     return f"{prefix}{name} {where} (since line {since}); {advice}"
+
+
+def server_order_problems(steps: list[Step], servers: int) -> list[tuple[int, str]]:
+    """The ensemble's members in order: no stopping a stopped member, no starting a running
+    one, no killing the leader where too few members run to have one."""
+    stopped: dict[int, int] = {}  # member -> the line of the step that stopped it
+    # Members stopped by kill-leader, or as the one a session is on: which is not known here.
+    killed = 0
+    problems = []
+    for step in steps:
+        if step.kind == "stop-server" and step.member in stopped:
+            problems.append((step.line_no, f"stop-server: member {step.member} is already "
+                             f"stopped (since line {stopped[step.member]})"))
+        elif step.kind == "stop-server" and step.member is not None:
+            stopped[step.member] = step.line_no
+        elif step.kind == "start-server" and step.member in stopped:
+            del stopped[step.member]
+        elif step.kind == "start-server" and killed:
+            killed -= 1  # perhaps the killed leader: no line can tell
+        elif step.kind == "start-server":
+            problems.append((step.line_no, f"start-server: member {step.member} is running "
+                             "here; stop it first (stop-server, kill-leader)"))
+        elif step.kind == "kill-leader" and servers - len(stopped) - killed <= servers // 2:
+            problems.append((step.line_no, f"kill-leader: only {servers - len(stopped) - killed}"
+                             f" of {servers} members run here, not a quorum: none leads"))
+        elif step.kind == "kill-leader" or step.kind == "stop-server":  # a session's member
+            killed += 1
+    return problems

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import yaml
 
-from zkshell.player.fault_order import fault_order_problems
+from zkshell.player.fault_order import fault_order_problems, server_order_problems
 from zkshell.player.scenario import Scenario, SessionSpec, Step
 from zkshell.player.step_kinds import StepReader, is_keyword, sessions_named
 from zkshell.player.yaml_nodes import Problem, blank, parse_duration, suggest, what
 
 __all__ = ["Problem", "ScenarioError", "load_scenario", "parse_duration", "scenario_from_text"]
 
-TOP_KEYS = ("title", "about", "session_timeout", "sessions", "steps")
-LABEL_KEYS = ("label",)
+TOP_KEYS = ("title", "about", "session_timeout", "servers", "sessions", "steps")
+LABEL_KEYS = ("label", "server")
+MAX_SERVERS = 7  # an ensemble's members on one machine, each a JVM
 DEFAULT_SESSION_TIMEOUT = 4.0
 
 
@@ -49,18 +50,30 @@ class _Loader(StepReader):
         timeout = DEFAULT_SESSION_TIMEOUT
         if "session_timeout" in fields:
             timeout = self.duration(fields["session_timeout"][1], "session_timeout") or timeout
+        if "servers" in fields:
+            self.servers = self.server_count(fields["servers"][1])
         used = _sessions_used(fields.get("steps"))
         sessions = self.sessions(fields.get("sessions"), root, used)
         # Without usable sessions the steps are still checked, as if what they use were named.
         names = [spec.name for spec in sessions if not is_keyword(spec.name)] or used
         steps = self.steps(fields.get("steps"), root, names)
-        for line, message in fault_order_problems(steps):
+        for line, message in (fault_order_problems(steps)
+                              + server_order_problems(steps, self.servers)):
             self.at(line, message)
         return Scenario(
             path=self.path,
             title=self.scalar(fields["title"][1], "title") if "title" in fields else self.path,
             about=self.scalar(fields["about"][1], "about") if "about" in fields else "",
-            session_timeout=timeout, sessions=sessions, steps=steps)
+            session_timeout=timeout, sessions=sessions, steps=steps, servers=self.servers)
+
+    def server_count(self, node: yaml.Node) -> int:
+        """`servers: 3`: how many members the ensemble has (1: a single server)."""
+        text = node.value if isinstance(node, yaml.ScalarNode) else ""
+        if not text.isdigit() or not 1 <= int(text) <= MAX_SERVERS:
+            self.problem(node, f"servers is how many members the ensemble has, 1 to "
+                         f"{MAX_SERVERS}, e.g. servers: 3")
+            return 1
+        return int(text)
 
     # ---- sessions -------------------------------------------------------------------
     def sessions(self, entry, root: yaml.Node, used: list[str]) -> list[SessionSpec]:
@@ -107,7 +120,8 @@ class _Loader(StepReader):
             if not name:
                 self.problem(name_node, "sessions: a session needs a name")
                 continue
-            specs.append(SessionSpec(name, self.label(name, label_node) or name))
+            specs.append(SessionSpec(name, self.label(name, label_node) or name,
+                                     self.pinned(name, label_node)))
         self.check_names([(key_node, name) for name, (key_node, _) in fields.items() if name])
         return specs
 
@@ -129,6 +143,27 @@ class _Loader(StepReader):
             self.problem(value, f"sessions: {name}: 'label' must be text, not {what(value)}")
             return ""
         return value.value
+
+    def pinned(self, name: str, node: yaml.Node) -> int | None:
+        """`m1: {server: 2}`: the member the session connects to, alone."""
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        # Read directly: `label` has reported what is wrong with the mapping itself.
+        values = [value for key, value in node.value
+                  if isinstance(key, yaml.ScalarNode) and key.value == "server"]
+        if not values:
+            return None
+        value = values[0]
+        text = value.value if isinstance(value, yaml.ScalarNode) else ""
+        if self.servers < 2:
+            self.problem(value, f"sessions: {name}: 'server' pins a session to a member "
+                         "of an ensemble: say how many members there are, e.g. servers: 3")
+        elif not text.isdigit() or not 1 <= int(text) <= self.servers:
+            self.problem(value, f"sessions: {name}: 'server' is a member's number, 1 to "
+                         f"{self.servers}")
+        else:
+            return int(text)
+        return None
 
     # ---- steps ----------------------------------------------------------------------
     def steps(self, entry, root: yaml.Node, names: list[str]) -> list[Step]:

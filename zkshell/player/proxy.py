@@ -32,6 +32,9 @@ class FaultProxy:
         # When bytes of the client's last reached the server (time.monotonic()), or None:
         # the server counts a session's timeout from the last it heard of it.
         self.last_contact: float | None = None
+        # When the latest connection through it was made: of a session's relays to an
+        # ensemble's members, the one it connected through last is the member it is on.
+        self.last_connected: float | None = None
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -61,6 +64,7 @@ class FaultProxy:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._pairs.append((client, upstream))
+                self.last_connected = time.monotonic()
             threading.Thread(target=self._relay, args=(client, upstream), daemon=True).start()
 
     def _relay(self, client: socket.socket, upstream: socket.socket) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from zkshell import format as fmt
 from zkshell import kazoo_private
@@ -25,12 +26,14 @@ from zkshell.player.model import (
     Observer,
     StepResult,
 )
-from zkshell.player.proxy import OPEN, FaultProxy
+from zkshell.player.proxy import OPEN
+from zkshell.player.relays import Relays
 from zkshell.player.scenario import Expectation, Scenario, Step
 from zkshell.session import Session, SessionEvent
 from zkshell.shell import Shell
 
 CONNECT_WAIT = 10.0
+MEMBER_START_WAIT = 30.0  # a member's JVM starting and joining the quorum, on a busy machine
 LOST_PATIENCE = 2.0  # seconds a server is given to answer before it is called gone
 
 
@@ -40,35 +43,66 @@ class ServerLost(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    """The server the sessions' proxies relay to, from a `-server` string."""
+    """The servers the sessions' relays lead to, from a `-server` string: one, or an
+    ensemble's members in order (member n is the n-th)."""
 
-    host: str
-    port: int
+    hosts: tuple[tuple[str, int], ...]
     chroot: str  # "" or "/app": each session connects with it, as `-server h:p/app` would
     display: str  # what the prompts show, as given
 
     @classmethod
     def parse(cls, address: str) -> Target:
-        """One server: a proxy relays to one address (check_connect_string comes first)."""
+        """The servers of a connect string (check_connect_string comes first)."""
         from kazoo.hosts import collect_hosts
 
         hosts, chroot = collect_hosts(address)
-        if len(hosts) != 1:
-            raise ValueError(f"zksh play relays each session to one server, not {len(hosts)}: "
-                             f"{address}")
-        host, port = hosts[0]
-        return cls(host, port, chroot or "", address)
+        if not hosts:
+            raise ValueError(f"no server in {address}")
+        return cls(tuple(hosts), chroot or "", address)
+
+    @property
+    def host(self) -> str:
+        return self.hosts[0][0]
+
+    @property
+    def port(self) -> int:
+        return self.hosts[0][1]
+
+    def member_address(self, member: int) -> str:
+        host, port = self.hosts[member - 1]
+        return f"{host}:{port}"
+
+    def for_session(self, member: int | None) -> tuple[list[tuple[str, int]], str]:
+        """What a session relays to, and what its prompt shows before it connects: its
+        member's address when it is pinned to one, else every server as given."""
+        if member is None:
+            return list(self.hosts), self.display
+        return [self.hosts[member - 1]], self.member_address(member) + self.chroot
+
+
+class Members(Protocol):
+    """The ensemble zksh started, for server steps (`LocalEnsemble`)."""
+
+    def stop_member(self, myid: int, kill: bool = True) -> None: ...
+    def launch_member(self, myid: int) -> None: ...
+    def wait_serving(self, myid: int, timeout: float) -> bool: ...
+    def leader(self) -> int | None: ...
 
 
 class PlayedSession:
     """One named session of a scenario: its proxy, its shell, and what its window shows."""
 
     def __init__(self, name: str, label: str, target: Target, timeout_ms: int,
-                 observer: Observer) -> None:
+                 observer: Observer, member: int | None = None) -> None:
         self.name = name
         self.label = label
-        self.display_server = target.display
+        hosts, self.display_server = target.for_session(member)
         self.chroot = target.chroot
+        # Against several servers the prompt names the one the session is on (zkCli's names
+        # the connect string): the server behind the relay it connected through last.
+        self._names = {(h, p): f"{h}:{p}{target.chroot}" for h, p in hosts} \
+            if len(hosts) > 1 else {}
+        self._members = list(target.hosts)
         self.timeout_ms = timeout_ms
         self.observer = observer
         self.log: list[LogEntry] = []
@@ -80,7 +114,7 @@ class PlayedSession:
         self.credentials: tuple[int, bytes] | None = None
         self.ended = False  # an `expire` step ended the current process's session
         self.removals: list[float] = []  # when this window got a NodeDeleted, say (countdown)
-        self.proxy = FaultProxy(target.host, target.port)
+        self.proxy = Relays(hosts)
         self.shell = self._start_shell()
 
     # ---- process lifecycle ------------------------------------------------------------
@@ -90,6 +124,7 @@ class PlayedSession:
         shell.display_server = self.display_server
         # What a new zksh (or zkCli) window shows first.
         self.add("output", fmt.banner(self.display_server, piped=False))
+        self.shell = shell  # before it connects: its connection's event names its server
         session.connect()
         session.wait_connected(CONNECT_WAIT)
         self.state = "connected" if session.alive else "connecting"
@@ -101,6 +136,10 @@ class PlayedSession:
         if session.client is not None:
             self.credentials = kazoo_private.session_credentials(session.client) or \
                 self.credentials
+
+    def member_on(self) -> int:
+        """The ensemble member (1..n) this session is connected to, or was last."""
+        return self._members.index(self.proxy.target) + 1
 
     @property
     def running(self) -> bool:
@@ -191,6 +230,8 @@ class PlayedSession:
         self.add("state", state)
 
     def _show_event(self, event: SessionEvent) -> None:  # on kazoo's thread
+        if self._names and event.state == "SyncConnected" and event.type == "None":
+            self.shell.display_server = self._names[self.proxy.target]
         if event.type in REMOVAL_EVENTS:
             self.removals.append(time.monotonic())
         self.add("event", fmt.watcher_block(event.state, event.type, event.path))
@@ -262,9 +303,11 @@ def _matches_entry(expect: Expectation, text: str) -> bool:
 
 class Player:
     def __init__(self, scenario: Scenario, server_address: str,
-                 observer: Observer | None = None, server_line: str | None = None) -> None:
+                 observer: Observer | None = None, server_line: str | None = None,
+                 members: Members | None = None) -> None:
         self.scenario = scenario
         self.server_address = server_address
+        self.members = members  # the ensemble zksh started, for server steps
         # Which server plays, as the views say it (servers.PlayServer.line makes it).
         self.server_line = server_line or f"server: {server_address}"
         self.observer = observer or Observer()
@@ -279,7 +322,7 @@ class Player:
         timeout_ms = int(self.scenario.session_timeout * 1000)
         for spec in self.scenario.sessions:
             self.sessions[spec.name] = PlayedSession(
-                spec.name, spec.label, target, timeout_ms, self.observer)
+                spec.name, spec.label, target, timeout_ms, self.observer, spec.server)
 
     def run(self, pause_before_step=None) -> list[StepResult]:
         """Play every step; `pause_before_step(index, step)` lets a view pace the demo."""
@@ -324,6 +367,10 @@ class Player:
             return False
         if not played.lost_connection():
             return False
+        if self.scenario.servers > 1:
+            # An ensemble's member stopping is what its scenario is about; the session's
+            # client fails over, or the scenario shows that it cannot.
+            return False
         from zkshell.player.servers import granted_within
 
         target = Target.parse(self.server_address)
@@ -347,6 +394,8 @@ class Player:
     def _perform(self, step: Step) -> tuple[str, str, str]:
         if step.kind == "note":
             return DONE, "", ""
+        if step.session is None:
+            return self._server_step(step)
         played = self.sessions[step.session or ""]
         if step.kind == "type":
             if not played.running:
@@ -369,6 +418,33 @@ class Player:
             problem = played.expire()
             return (FAILED if problem else DONE), "", problem
         getattr(played, step.kind)()
+        return DONE, "", ""
+
+
+    def _server_step(self, step: Step) -> tuple[str, str, str]:
+        """stop-server, start-server, kill-leader: on the ensemble zksh started."""
+        members = self.members
+        if members is None:
+            return FAILED, "", f"{step.kind} needs an ensemble zksh started (no -server)"
+        if step.kind == "kill-leader":
+            leader = members.leader()
+            if leader is None:
+                return FAILED, "", "no member leads now (an election, or no quorum)"
+            members.stop_member(leader, kill=True)
+            return DONE, f"member {leader} was leading; killed", ""
+        if step.kind == "stop-server" and step.member is None:  # the member a session is on
+            played = self.sessions[step.text]
+            member = played.member_on()
+            members.stop_member(member, kill=False)
+            return DONE, f"{played.name} was on member {member}; stopped", ""
+        assert step.member is not None
+        if step.kind == "stop-server":
+            members.stop_member(step.member, kill=False)
+            return DONE, "", ""
+        members.launch_member(step.member)
+        if not members.wait_serving(step.member, MEMBER_START_WAIT):
+            return FAILED, "", (f"member {step.member} runs but has not served within "
+                                f"{MEMBER_START_WAIT:g}s: too few members run for a quorum?")
         return DONE, "", ""
 
 

@@ -57,12 +57,14 @@ class Expectation:
 class SessionSpec:
     name: str
     label: str
+    server: int | None = None  # the ensemble member it is pinned to; None: any member
 
 
 @dataclass(frozen=True)
 class Step:
     """One step.  `kind` is "type" (a line typed into `session`), "await", "note", or a
-    fault: "crash", "quit", "restart", "partition", "heal", "expire"."""
+    fault: "crash", "quit", "restart", "partition", "heal", "expire"; or a server step:
+    "stop-server", "start-server" (of `member`), "kill-leader"."""
 
     kind: str
     line_no: int
@@ -70,6 +72,7 @@ class Step:
     text: str = ""
     expect: Expectation | None = None
     within: float | None = None
+    member: int | None = None  # a server step's ensemble member (1..servers)
 
     def summary(self) -> str:
         if self.kind == "type":
@@ -78,6 +81,9 @@ class Step:
             return f"await {self.session}: {self.expect.text if self.expect else ''}"
         if self.kind == "note":
             return f"note: {self.text}"
+        if self.session is None:  # a server step: a member, a session's member, or none
+            what = self.member if self.member is not None else self.text
+            return f"{self.kind}: {what}" if what else self.kind
         return f"{self.kind}: {self.session}"
 
 
@@ -89,6 +95,7 @@ class Scenario:
     session_timeout: float
     sessions: list[SessionSpec]
     steps: list[Step] = field(default_factory=list)
+    servers: int = 1  # how many members: more than one plays on an ensemble
     # How exports name this scenario when a run has several (zksh play sets it, so that two
     # files called x.yaml in different directories do not overwrite each other's exports).
     export_name: str = ""

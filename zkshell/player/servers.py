@@ -2,7 +2,9 @@
 
 By default zksh plays against its embedded server, in this process: no Java, started in
 milliseconds.  `--zookeeper` starts a local Apache ZooKeeper instead (the reference zksh's
-output is checked against); `-server` plays against one already running.  Every view (the
+output is checked against); `-server` plays against one already running.  A scenario that
+says `servers: 3` plays on a local ensemble of Apache ZooKeepers (`ensemble.LocalEnsemble`):
+the embedded server is a single node.  Every view (the
 plain report, the live view's header, the exports drawn from it) says which one played,
 with the words made here and nowhere else.
 """
@@ -13,11 +15,12 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 EMBEDDED = "embedded"
 ZOOKEEPER = "zookeeper"
 GIVEN = "given"
+ENSEMBLE = "ensemble"
 
 
 class ServerUnavailable(Exception):
@@ -28,9 +31,11 @@ class ServerUnavailable(Exception):
 class PlayServer:
     """Where the sessions connect, and what to call that server."""
 
-    kind: str  # EMBEDDED, ZOOKEEPER or GIVEN (-server)
-    address: str
+    kind: str  # EMBEDDED, ZOOKEEPER, ENSEMBLE or GIVEN (-server)
+    address: str  # a connect string: an ensemble's members in order
     version: str = ""  # Apache ZooKeeper's own, from its `srvr` answer
+    # The ensemble zksh started (a LocalEnsemble), for the server steps; None otherwise.
+    members: object = field(default=None, compare=False, repr=False)
 
     @property
     def label(self) -> str:
@@ -39,6 +44,10 @@ class PlayServer:
         if self.kind == ZOOKEEPER:
             name = f"Apache ZooKeeper {self.version}" if self.version else "Apache ZooKeeper"
             return f"{name} (local, started by zksh) at {self.address}"
+        if self.kind == ENSEMBLE:
+            name = f"Apache ZooKeeper {self.version}" if self.version else "Apache ZooKeeper"
+            size = self.address.count(",") + 1
+            return f"{name} ensemble of {size} (local, started by zksh) at {self.address}"
         return f"{self.address} (-server)"
 
     @property
@@ -52,9 +61,14 @@ def given(address: str) -> PlayServer:
 
 
 @contextmanager
-def started(kind: str, tick_time_ms: int) -> Iterator[PlayServer]:
-    """Start a server of `kind` for one scenario; it is stopped when the block ends, by an
-    exception too (Ctrl+C, and SIGTERM/SIGHUP, which play turns into one)."""
+def started(kind: str, tick_time_ms: int, size: int = 1) -> Iterator[PlayServer]:
+    """Start a server of `kind` for one scenario (ENSEMBLE: `size` members); it is stopped
+    when the block ends, by an exception too (Ctrl+C, and SIGTERM/SIGHUP, which play turns
+    into one)."""
+    if kind == ENSEMBLE:
+        with _ensemble(tick_time_ms, size) as server:
+            yield server
+        return
     if kind == EMBEDDED:
         # Imported here: the scenario checks and -server runs never load the server.
         from zkshell.embedded import EmbeddedServer
@@ -80,6 +94,25 @@ def started(kind: str, tick_time_ms: int) -> Iterator[PlayServer]:
         yield PlayServer(ZOOKEEPER, local.address, _version(local.host, local.port))
     finally:
         local.cleanup()
+
+
+@contextmanager
+def _ensemble(tick_time_ms: int, size: int) -> Iterator[PlayServer]:
+    from zkshell.ensemble import LocalEnsemble
+    from zkshell.server import ZooKeeperUnavailable
+
+    ensemble = LocalEnsemble(size, tick_time_ms=tick_time_ms)
+    try:
+        try:
+            ensemble.start()
+        except ZooKeeperUnavailable as exc:
+            raise ServerUnavailable(f"cannot start a local ZooKeeper ensemble of {size}: "
+                                    f"{exc}") from None
+        first = ensemble.member(1)
+        yield PlayServer(ENSEMBLE, ensemble.connect_string, _version(first.host, first.port),
+                         members=ensemble)
+    finally:
+        ensemble.cleanup()
 
 
 PROBE_PAUSE = 0.2  # seconds between two tries of a server that did not answer

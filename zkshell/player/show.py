@@ -121,7 +121,8 @@ def show(scenario: Scenario, server: PlayServer, options: ShowOptions, several: 
     Raises ServerLost (views and exports done) when the server stopped answering."""
     out = out or sys.stdout
     views = _views(scenario, options, out)
-    player = Player(scenario, server.address, Fanout(*views.observers), server.line)
+    player = Player(scenario, server.address, Fanout(*views.observers), server.line,
+                    server.members)
     started = time.monotonic()
     try:
         with ExitStack() as stack:

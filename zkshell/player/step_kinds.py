@@ -29,6 +29,7 @@ class StepReader(NodeReader):
     def __init__(self, path: str, known_commands: set[str]) -> None:
         super().__init__(path)
         self.known_commands = known_commands
+        self.servers = 1  # the scenario's `servers:`, which server steps are checked against
 
     def step(self, node: yaml.Node, names: list[str]) -> Step | None:
         """The step, or None when it cannot be played (and a problem says why)."""
@@ -79,6 +80,30 @@ class StepReader(NodeReader):
             self.problem(value, f"{key}: unknown session '{session}'{suggest(session, names)}")
             return None
         return Step(key, line, session=session)
+
+    def server_step(self, key: str, value: yaml.Node, fields: Fields, line: int,
+                    names: list[str]) -> Step | None:
+        """stop-server: N, start-server: N (a member, 1..servers), kill-leader (no value)."""
+        if self.servers < 2:
+            self.problem(value, f"{key} acts on a member of an ensemble: say how many "
+                         "members the scenario plays on, e.g. servers: 3")
+            return None
+        if key == KILL_LEADER:
+            if not blank(value):
+                self.problem(value, f"{key} takes no value: the member that leads when the "
+                             f"step runs is the one killed; write '- {key}:'")
+                return None
+            return Step(key, line)
+        member = value.value if isinstance(value, yaml.ScalarNode) else ""
+        if key == STOP_SERVER and member in names:
+            # The member that session is on when the step runs: its client fails over.
+            return Step(key, line, text=member)
+        if not member.isdigit() or not 1 <= int(member) <= self.servers:
+            also = " or a session's name (the member it is on)" if key == STOP_SERVER else ""
+            self.problem(value, f"{key} needs a member's number, 1 to {self.servers}{also}, "
+                         f"e.g. {key}: 2")
+            return None
+        return Step(key, line, member=int(member))
 
     def typed_step(self, session: str, value: yaml.Node, fields: Fields, line: int,
                    names: list[str]) -> Step | None:
@@ -235,11 +260,15 @@ class StepKind:
 
 
 _FAULTS = ("crash", "quit", "restart", "partition", "heal", "expire")
+KILL_LEADER = "kill-leader"
+STOP_SERVER = "stop-server"
+SERVER_STEPS = (STOP_SERVER, "start-server", KILL_LEADER)  # an ensemble member's faults
 # By key, in the order messages list them.
 KINDS: dict[str, StepKind] = {kind.name: kind for kind in (
     StepKind("note", (), StepReader.note_step, _none),
     StepKind("await", ("within",), StepReader.await_step, _awaited),
     *(StepKind(fault, (), StepReader.fault_step, _the_value) for fault in _FAULTS),
+    *(StepKind(step, (), StepReader.server_step, _none) for step in SERVER_STEPS),
 )}
 TYPED = StepKind("type", ("expect",), StepReader.typed_step, _the_key,
                  refusal="'{extra}' goes with 'await', not with a command")

@@ -1,0 +1,95 @@
+"""Scenarios with `servers: 3`: played on a local ensemble of real ZooKeepers zksh starts,
+with server steps (stop-server, start-server, kill-leader); refused up front where they
+cannot be played."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from zkshell.player.loader import scenario_from_text
+
+from .conftest import require_zookeeper, run_zksh
+
+SCENARIOS = Path(__file__).parent.parent / "scenarios"
+ENSEMBLE_SCENARIOS = sorted(SCENARIOS.glob("ensemble-*.yaml"))
+SERVER_LINE = (r"   server: Apache ZooKeeper 3\.8\.\d+ ensemble of 3 \(local, started by zksh\) "
+               r"at (127\.0\.0\.1:\d+),(127\.0\.0\.1:\d+),(127\.0\.0\.1:\d+)")
+
+PINNED_AND_RESTARTED = """\
+servers: 3
+session_timeout: 2s
+sessions:
+  m1: {label: "On server 1 only", server: 1}
+  m2: Anywhere
+steps:
+  - m1: create -e /on1 ""
+    expect: Created /on1
+  - stop-server: 1
+  - await: {m1: "WatchedEvent state:Disconnected type:None path:null", within: 10s}
+  - note: "m1 has no other server to go to; m2 carries on"
+  - m2: ls /
+    expect: "[on1, zookeeper]"
+  - start-server: 1
+  - await: {m1: "WatchedEvent state:SyncConnected type:None path:null", within: 15s}
+  - m1: ls /
+    expect: "[on1, zookeeper]"
+"""
+
+
+def test_the_shipped_ensemble_scenarios_pass_on_a_local_ensemble(tmp_path):
+    require_zookeeper()
+    extra = tmp_path / "pinned.yaml"
+    extra.write_text(PINNED_AND_RESTARTED)
+    paths = [*map(str, ENSEMBLE_SCENARIOS), str(extra)]
+    result = run_zksh("play", "--check", "--transcript", str(tmp_path / "t"), *paths,
+                      timeout=240)
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert "Traceback" not in out + result.stderr
+    headers = re.findall(r"^== .*  \((.*)\)\n(.*)$", out, re.MULTILINE)
+    assert [path for path, _server in headers] == paths
+    for _path, server in headers:
+        assert re.fullmatch(SERVER_LINE, server), server
+    summaries = re.findall(r"^\d+ steps, .*$", out, re.MULTILINE)
+    assert len(summaries) == len(paths)
+    assert all(" 0 failed, 0 timed out" in line for line in summaries), summaries
+    # The last scenario's transcripts: a pinned session's prompt
+    # names its member; one given all three names the member it connected to.
+    members = re.fullmatch(SERVER_LINE, headers[-1][1]).groups()
+    pinned = (tmp_path / "t" / "pinned" / "m1.txt").read_text()
+    assert pinned.startswith(f"Connecting to {members[0]}\n")
+    assert set(re.findall(r"\[zk: (\S+)\(", pinned)) == {members[0]}
+    anywhere = (tmp_path / "t" / "pinned" / "m2.txt").read_text()
+    assert anywhere.startswith(f"Connecting to {','.join(members)}\n")
+    assert len(set(re.findall(r"\[zk: (\S+)\(", anywhere))) == 1
+    assert set(re.findall(r"\[zk: (\S+)\(", anywhere)) <= set(members)
+
+
+def test_an_ensemble_scenario_against_one_server_is_refused_before_anything_runs():
+    scenario = str(SCENARIOS / "ensemble-leader-failover.yaml")
+    result = run_zksh("play", "-server", "127.0.0.1:1", scenario)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"zksh play: {scenario} says servers: 3, and -server names 1 (a single server, "
+        "such as zksh's embedded one, cannot play an ensemble)\n"
+        f"  leave out -server and zksh starts a local ensemble of 3: zksh play {scenario}\n")
+
+
+def test_server_steps_need_an_ensemble_zksh_started():
+    scenario = str(SCENARIOS / "ensemble-leader-failover.yaml")
+    result = run_zksh("play", "-server", "127.0.0.1:1,127.0.0.1:2,127.0.0.1:3", scenario)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"zksh play: {scenario} uses kill-leader: zksh stops and "
+                                    "starts members of an ensemble it started itself")
+
+
+def test_servers_pinned_sessions_and_server_steps_are_read():
+    scenario = scenario_from_text("x.yaml", PINNED_AND_RESTARTED)
+    assert scenario.servers == 3
+    assert [(s.name, s.server) for s in scenario.sessions] == [("m1", 1), ("m2", None)]
+    server_steps = [s for s in scenario.steps if s.session is None and s.kind != "note"]
+    assert [s.summary() for s in server_steps] == ["stop-server: 1", "start-server: 1"]
+    failover = scenario_from_text("y.yaml", (SCENARIOS / "ensemble-client-failover.yaml")
+                                  .read_text())
+    assert "stop-server: m1" in [s.summary() for s in failover.steps]
