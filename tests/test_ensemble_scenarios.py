@@ -26,11 +26,13 @@ steps:
   - m1: create -e /on1 ""
     expect: Created /on1
   - stop-server: 1
+  - await: {server: 1, role: down, within: 10s}
   - await: {m1: "WatchedEvent state:Disconnected type:None path:null", within: 10s}
   - note: "m1 has no other server to go to; m2 carries on"
   - m2: ls /
     expect: "[on1, zookeeper]"
   - start-server: 1
+  - await: {server: 1, role: follower, within: 10s}
   - await: {m1: "WatchedEvent state:SyncConnected type:None path:null", within: 15s}
   - m1: ls /
     expect: "[on1, zookeeper]"
@@ -89,7 +91,8 @@ def test_servers_pinned_sessions_and_server_steps_are_read():
     assert scenario.servers == 3
     assert [(s.name, s.server) for s in scenario.sessions] == [("m1", 1), ("m2", None)]
     server_steps = [s for s in scenario.steps if s.session is None and s.kind != "note"]
-    assert [s.summary() for s in server_steps] == ["stop-server: 1", "start-server: 1"]
+    assert [s.summary() for s in server_steps] == [
+        "stop-server: 1", "await server 1: down", "start-server: 1", "await server 1: follower"]
     failover = scenario_from_text("y.yaml", (SCENARIOS / "ensemble-client-failover.yaml")
                                   .read_text())
     assert "stop-server: m1" in [s.summary() for s in failover.steps]

@@ -33,6 +33,7 @@ from zkshell.session import Session, SessionEvent
 from zkshell.shell import Shell
 
 CONNECT_WAIT = 10.0
+ROLE_POLL = 0.05  # seconds between two `srvr` asked of a member whose role is awaited
 MEMBER_START_WAIT = 30.0  # a member's JVM starting and joining the quorum, on a busy machine
 LOST_PATIENCE = 2.0  # seconds a server is given to answer before it is called gone
 
@@ -422,7 +423,10 @@ class Player:
 
 
     def _server_step(self, step: Step) -> tuple[str, str, str]:
-        """stop-server, start-server, kill-leader: on the ensemble zksh started."""
+        """stop-server, start-server, kill-leader: on the ensemble zksh started; and awaits
+        on a member's role."""
+        if step.kind == "await":
+            return self._await_role(step)
         members = self.members
         if members is None:
             return FAILED, "", f"{step.kind} needs an ensemble zksh started (no -server)"
@@ -446,6 +450,33 @@ class Player:
             return FAILED, "", (f"member {step.member} runs but has not served within "
                                 f"{MEMBER_START_WAIT:g}s: too few members run for a quorum?")
         return DONE, "", ""
+
+    def _await_role(self, step: Step) -> tuple[str, str, str]:
+        """Wait until the member's `srvr` tells the role awaited (refused: "down")."""
+        assert step.member is not None and step.within is not None
+        host, port = Target.parse(self.server_address).hosts[step.member - 1]
+        deadline = time.monotonic() + step.within
+        while True:
+            role = member_role(host, port)
+            if role == step.text:
+                return PASSED, f"server {step.member}: {role}", ""
+            if time.monotonic() >= deadline:
+                return TIMED_OUT, f"server {step.member}: {role}", \
+                    f"server {step.member} was not {step.text} within {step.within:g}s"
+            time.sleep(ROLE_POLL)
+
+
+def member_role(host: str, port: int) -> str:
+    """A member's role from its `srvr`: leader, follower, looking; down when it refuses."""
+    from zkshell.ensemble import DOWN, LOOKING, parse_srvr
+    from zkshell.server import four_letter_word
+
+    try:
+        return parse_srvr(four_letter_word(host, port, "srvr")).role
+    except ConnectionRefusedError:
+        return DOWN
+    except OSError:  # it accepted, then said nothing in time: running, not serving
+        return LOOKING
 
 
 def server_for(scenario: Scenario) -> int:

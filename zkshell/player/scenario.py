@@ -77,6 +77,8 @@ class Step:
     def summary(self) -> str:
         if self.kind == "type":
             return f"{self.session}: {self.text}"
+        if self.kind == "await" and self.session is None:  # a member's role
+            return f"await server {self.member}: {self.text}"
         if self.kind == "await":
             return f"await {self.session}: {self.expect.text if self.expect else ''}"
         if self.kind == "note":

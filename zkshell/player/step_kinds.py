@@ -20,6 +20,8 @@ from zkshell.tokenizer import split_line
 
 EXTRAS = ("expect", "within")
 EXPECT_KINDS = ("exact", "match", "contains", "like")
+# A member's roles, as `srvr` tells them ("looking": running but not serving) or "down".
+AWAITED_ROLES = ("leader", "follower", "looking", "down")
 _AWAIT_EXAMPLE = "await: {m2: 'type:NodeDeleted path:/master', within: 10s}"
 
 
@@ -125,6 +127,8 @@ class StepReader(NodeReader):
             within = self.duration(inner.pop("within")[1], "within")
         elif "within" in fields:
             within = self.duration(fields["within"][1], "within")
+        if "server" in inner or "role" in inner:
+            return self.role_await(value, inner, within, line)
         sessions = [k for k in inner if k in names]
         for name in inner:
             if name not in names:
@@ -147,6 +151,34 @@ class StepReader(NodeReader):
         else:
             expect = self.expectation(target)
         return Step("await", line, session=session, expect=expect, within=within or 10.0)
+
+    def role_await(self, node: yaml.Node, inner: Fields, within: float | None,
+                   line: int) -> Step | None:
+        """await: {server: 2, role: leader, within: 10s}: a member's role, from `srvr`."""
+        example = "await: {server: 2, role: leader, within: 10s}"
+        for key, (key_node, _value) in inner.items():
+            if key not in ("server", "role"):
+                self.problem(key_node, f"await: '{key}' does not go with a server's role; "
+                             f"e.g. {example}")
+        if self.servers < 2:
+            self.problem(node, "await: a server's role is awaited in an ensemble: say how "
+                         "many members the scenario plays on, e.g. servers: 3")
+            return None
+        member = inner["server"][1].value if "server" in inner and isinstance(
+            inner["server"][1], yaml.ScalarNode) else ""
+        role = inner["role"][1].value if "role" in inner and isinstance(
+            inner["role"][1], yaml.ScalarNode) else ""
+        if not member.isdigit() or not 1 <= int(member) <= self.servers:
+            self.problem(node, f"await: 'server' is a member's number, 1 to {self.servers}; "
+                         f"e.g. {example}")
+            return None
+        if role not in AWAITED_ROLES:
+            self.problem(node, f"await: 'role' is one of {', '.join(AWAITED_ROLES)}; "
+                         f"e.g. {example}")
+            return None
+        if within is None:
+            self.problem(node, "await needs a deadline: within: 10s")
+        return Step("await", line, text=role, member=int(member), within=within or 10.0)
 
     # ---- what the readers share --------------------------------------------------------------
     def command(self, session: str, value: yaml.Node) -> str | None:
@@ -222,7 +254,7 @@ def _awaited(key: str, value: yaml.Node) -> list[str]:
     if not isinstance(value, yaml.MappingNode):
         return []
     return [k.value for k, _ in value.value
-            if isinstance(k, yaml.ScalarNode) and k.value != "within"]
+            if isinstance(k, yaml.ScalarNode) and k.value not in ("within", "server", "role")]
 
 
 def sessions_named(step: yaml.Node) -> list[str]:
