@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,23 +52,46 @@ class Status:
     zxid: str = ""
 
 
+# How member `myid` reaches a peer: the quorum and election ports it is told (a relay's,
+# which can cut the link, or the peer's own).
+Route = Callable[[int, Peer], tuple[int, int]]
+
+
+def direct(myid: int, peer: Peer) -> tuple[int, int]:
+    return peer.quorum_port, peer.election_port
+
+
 class Member(LocalServer):
     """One member: a LocalServer whose configuration names its peers."""
 
+    # An election resends its votes at intervals that double from 200 ms up to this: 60 s
+    # by default, so a peer that came up late (or whose link was cut) could be waited for
+    # that long; here a second at most.
+    jvm_options = ("-Dzookeeper.fastleader.maxNotificationInterval=1000",)
+
     def __init__(self, peer: Peer, peers: tuple[Peer, ...], tick_time_ms: int,
-                 start_timeout: float) -> None:
+                 start_timeout: float, route: Route = direct) -> None:
         super().__init__(tick_time_ms=tick_time_ms, port=peer.client_port,
                          start_timeout=start_timeout)
         self.myid = peer.myid
         self.peers = peers
+        self.route = route
 
     def _write_config(self, workdir: Path) -> Path:
         config = super()._write_config(workdir)
         (workdir / "data" / "myid").write_text(f"{self.myid}\n")
         with config.open("a") as out:
             out.write(f"initLimit={INIT_LIMIT}\nsyncLimit={SYNC_LIMIT}\n")
-            out.writelines(peer.line(self.host) + "\n" for peer in self.peers)
+            out.writelines(self._peer_line(peer) + "\n" for peer in self.peers)
         return config
+
+    def _peer_line(self, peer: Peer) -> str:
+        """Its own line names the ports it listens on; a peer's, how it reaches that peer
+        (each member has a configuration of its own: routes differ)."""
+        if peer.myid == self.myid:
+            return peer.line(self.host)
+        quorum, election = self.route(self.myid, peer)
+        return f"server.{peer.myid}={self.host}:{quorum}:{election}"
 
     @property
     def running(self) -> bool:
@@ -102,12 +126,14 @@ class LocalEnsemble:
     """`size` members on free loopback ports; member n (1-based) is `member(n)`.
 
     `tick_time_ms` is every member's tick: it bounds the session timeouts they grant (2 to
-    20 ticks) and paces elections.  Every JVM is stopped by its PID in `cleanup`, which also
-    runs at interpreter exit should the owner not get there.
+    20 ticks) and paces elections.  `route` says how a member reaches each peer: directly
+    by default; through relays that can cut it off (`zksh play`'s isolate-server).  Every
+    JVM is stopped by its PID in `cleanup`, which also runs at interpreter exit should the
+    owner not get there.
     """
 
     def __init__(self, size: int = 3, tick_time_ms: int = 200,
-                 start_timeout: float = 30.0) -> None:
+                 start_timeout: float = 30.0, route: Route = direct) -> None:
         if size < 1:
             raise ValueError("an ensemble needs at least one member")
         self.host = "127.0.0.1"
@@ -115,7 +141,9 @@ class LocalEnsemble:
         self.start_timeout = start_timeout
         ports = _distinct_ports(3 * size)
         peers = tuple(Peer(n, *ports[3 * n - 3:3 * n]) for n in range(1, size + 1))
-        self.members = [Member(peer, peers, tick_time_ms, start_timeout) for peer in peers]
+        self.peers = peers
+        self.members = [Member(peer, peers, tick_time_ms, start_timeout, route)
+                        for peer in peers]
 
     @property
     def size(self) -> int:
@@ -131,14 +159,23 @@ class LocalEnsemble:
             raise ValueError(f"no member {myid}: the ensemble has members 1 to {self.size}")
         return self.members[myid - 1]
 
+    @property
+    def first_leader(self) -> int:
+        """The member that leads after `start`: the highest of the first quorum started."""
+        return self.size // 2 + 1
+
     def start(self) -> LocalEnsemble:
-        """Launch every member, then wait until each serves (a quorum has elected a leader)."""
+        """Start a bare quorum of members first (1 to n/2+1), then the others: the first
+        quorum elects its highest member, so the same member leads every run (scenarios
+        can rely on it), and the others join it as followers."""
         atexit.register(self.cleanup)
+        quorum = self.first_leader
         try:
-            for member in self.members:
-                member.launch()
-            for member in self.members:
-                member.wait_until_serving()
+            for batch in (self.members[:quorum], self.members[quorum:]):
+                for member in batch:
+                    member.launch()
+                for member in batch:
+                    member.wait_until_serving()
         except BaseException:
             self.cleanup()
             raise

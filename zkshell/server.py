@@ -99,6 +99,8 @@ class LocalServer:
     short tick lets crash and expiry scenarios finish in about a second.
     """
 
+    jvm_options: tuple[str, ...] = ()  # more -D settings (an ensemble member's)
+
     def __init__(self, tick_time_ms: int = 2000, port: int | None = None,
                  start_timeout: float = 30.0) -> None:
         self.tick_time_ms = tick_time_ms
@@ -161,6 +163,7 @@ class LocalServer:
         command = [
             install.java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
             "-Dzookeeper.extendedTypesEnabled=true",
+            *self.jvm_options,
             f"-Dzookeeper.log.dir={self._workdir}",
             "-Dzookeeper.root.logger=INFO,CONSOLE",
             "-cp", install.classpath,

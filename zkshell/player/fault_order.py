@@ -77,13 +77,25 @@ def _misuse(step: Step, state: str, since: int) -> str:
 
 def server_order_problems(steps: list[Step], servers: int) -> list[tuple[int, str]]:
     """The ensemble's members in order: no stopping a stopped member, no starting a running
-    one, no killing the leader where too few members run to have one."""
+    one, no killing the leader where too few members run to have one, no isolating an
+    isolated member, no rejoining one that is not."""
     stopped: dict[int, int] = {}  # member -> the line of the step that stopped it
     # Members stopped by kill-leader, or as the one a session is on: which is not known here.
     killed = 0
+    isolated: dict[int, int] = {}  # member -> the line of the isolate-server
     problems = []
     for step in steps:
-        if step.kind == "stop-server" and step.member in stopped:
+        if step.kind == "isolate-server" and step.member in isolated:
+            problems.append((step.line_no, f"isolate-server: member {step.member} is already "
+                             f"isolated (since line {isolated[step.member]})"))
+        elif step.kind == "isolate-server" and step.member is not None:
+            isolated[step.member] = step.line_no
+        elif step.kind == "rejoin-server" and step.member not in isolated:
+            problems.append((step.line_no, f"rejoin-server: member {step.member} is not "
+                             "isolated here; there is nothing to rejoin"))
+        elif step.kind == "rejoin-server" and step.member is not None:
+            del isolated[step.member]
+        elif step.kind == "stop-server" and step.member in stopped:
             problems.append((step.line_no, f"stop-server: member {step.member} is already "
                              f"stopped (since line {stopped[step.member]})"))
         elif step.kind == "stop-server" and step.member is not None:

@@ -21,8 +21,14 @@ OPEN, CUT, DEAD = "open", "cut", "dead"
 
 
 class FaultProxy:
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(self, target_host: str, target_port: int,
+                 connect_patience: float = 0.0) -> None:
         self.target = (target_host, target_port)
+        # How long a connection accepted here waits for the target to listen (0: it is
+        # dropped at once when the target refuses).  A link between ensemble members waits:
+        # a follower's connection accepted before its new leader listens must not fail, or
+        # the follower gives up on that leader and a new election begins.
+        self.connect_patience = connect_patience
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind(("127.0.0.1", 0))
@@ -53,19 +59,30 @@ class FaultProxy:
             if self.mode != OPEN:
                 _abort(client)
                 continue
+            if self.connect_patience:
+                threading.Thread(target=self._connect, args=(client,), daemon=True).start()
+            else:
+                self._connect(client)
+
+    def _connect(self, client: socket.socket) -> None:
+        deadline = time.monotonic() + self.connect_patience
+        while True:
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
+                break
             except OSError:
-                _abort(client)
-                continue
-            # A relay forwards whatever it read, often a reply in two pieces; with Nagle on,
-            # the second piece waits for the peer's delayed ACK: 40 ms added to a request.
-            for sock in (client, upstream):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            with self._lock:
-                self._pairs.append((client, upstream))
-                self.last_connected = time.monotonic()
-            threading.Thread(target=self._relay, args=(client, upstream), daemon=True).start()
+                if time.monotonic() >= deadline or self._closed:
+                    _abort(client)
+                    return
+                time.sleep(0.05)
+        # A relay forwards whatever it read, often a reply in two pieces; with Nagle on,
+        # the second piece waits for the peer's delayed ACK: 40 ms added to a request.
+        for sock in (client, upstream):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self._lock:
+            self._pairs.append((client, upstream))
+            self.last_connected = time.monotonic()
+        threading.Thread(target=self._relay, args=(client, upstream), daemon=True).start()
 
     def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
         peers = {client: upstream, upstream: client}

@@ -43,6 +43,13 @@ class Relays:
         """The server the session is on, or was on last."""
         return self.current.target
 
+    def proxy_to(self, target: tuple[str, int]) -> FaultProxy | None:
+        """The relay to `target`, if the session has one."""
+        for proxy in self.proxies:
+            if proxy.target == target:
+                return proxy
+        return None
+
     def crash(self) -> None:
         for proxy in self.proxies:
             proxy.crash()

@@ -87,6 +87,8 @@ class Members(Protocol):
     def stop_member(self, myid: int, kill: bool = True) -> None: ...
     def launch_member(self, myid: int) -> None: ...
     def wait_serving(self, myid: int, timeout: float) -> bool: ...
+    def isolate(self, myid: int) -> None: ...
+    def rejoin(self, myid: int) -> None: ...
     def leader(self) -> int | None: ...
 
 
@@ -442,6 +444,9 @@ class Player:
             members.stop_member(member, kill=False)
             return DONE, f"{played.name} was on member {member}; stopped", ""
         assert step.member is not None
+        if step.kind in ("isolate-server", "rejoin-server"):
+            self._cut_member(members, step.member, step.kind == "isolate-server")
+            return DONE, "", ""
         if step.kind == "stop-server":
             members.stop_member(step.member, kill=False)
             return DONE, "", ""
@@ -450,6 +455,19 @@ class Player:
             return FAILED, "", (f"member {step.member} runs but has not served within "
                                 f"{MEMBER_START_WAIT:g}s: too few members run for a quorum?")
         return DONE, "", ""
+
+    def _cut_member(self, members: Members, member: int, cut: bool) -> None:
+        """Isolate a member (cut) or let it rejoin: its links to its peers, and the relays
+        to it of the sessions not pinned to it (those pinned to it are on its side)."""
+        if cut:
+            members.isolate(member)
+        else:
+            members.rejoin(member)
+        address = Target.parse(self.server_address).hosts[member - 1]
+        for spec in self.scenario.sessions:
+            relay = self.sessions[spec.name].proxy.proxy_to(address)
+            if spec.server is None and relay is not None:
+                relay.partition() if cut else relay.heal()
 
     def _await_role(self, step: Step) -> tuple[str, str, str]:
         """Wait until the member's `srvr` tells the role awaited (refused: "down")."""

@@ -98,21 +98,21 @@ def started(kind: str, tick_time_ms: int, size: int = 1) -> Iterator[PlayServer]
 
 @contextmanager
 def _ensemble(tick_time_ms: int, size: int) -> Iterator[PlayServer]:
-    from zkshell.ensemble import LocalEnsemble
+    from zkshell.player.links import PlayEnsemble
     from zkshell.server import ZooKeeperUnavailable
 
-    ensemble = LocalEnsemble(size, tick_time_ms=tick_time_ms)
+    played = PlayEnsemble(size, tick_time_ms)
     try:
         try:
-            ensemble.start()
+            played.start()
         except ZooKeeperUnavailable as exc:
             raise ServerUnavailable(f"cannot start a local ZooKeeper ensemble of {size}: "
                                     f"{exc}") from None
-        first = ensemble.member(1)
-        yield PlayServer(ENSEMBLE, ensemble.connect_string, _version(first.host, first.port),
-                         members=ensemble)
+        first = played.ensemble.member(1)
+        yield PlayServer(ENSEMBLE, played.ensemble.connect_string,
+                         _version(first.host, first.port), members=played)
     finally:
-        ensemble.cleanup()
+        played.cleanup()
 
 
 PROBE_PAUSE = 0.2  # seconds between two tries of a server that did not answer

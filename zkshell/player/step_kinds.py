@@ -85,7 +85,8 @@ class StepReader(NodeReader):
 
     def server_step(self, key: str, value: yaml.Node, fields: Fields, line: int,
                     names: list[str]) -> Step | None:
-        """stop-server: N, start-server: N (a member, 1..servers), kill-leader (no value)."""
+        """stop-server: N, start-server: N, isolate-server: N, rejoin-server: N (a member,
+        1..servers), kill-leader (no value)."""
         if self.servers < 2:
             self.problem(value, f"{key} acts on a member of an ensemble: say how many "
                          "members the scenario plays on, e.g. servers: 3")
@@ -294,7 +295,9 @@ class StepKind:
 _FAULTS = ("crash", "quit", "restart", "partition", "heal", "expire")
 KILL_LEADER = "kill-leader"
 STOP_SERVER = "stop-server"
-SERVER_STEPS = (STOP_SERVER, "start-server", KILL_LEADER)  # an ensemble member's faults
+ISOLATE_SERVER, REJOIN_SERVER = "isolate-server", "rejoin-server"
+# An ensemble member's faults.
+SERVER_STEPS = (STOP_SERVER, "start-server", KILL_LEADER, ISOLATE_SERVER, REJOIN_SERVER)
 # By key, in the order messages list them.
 KINDS: dict[str, StepKind] = {kind.name: kind for kind in (
     StepKind("note", (), StepReader.note_step, _none),
