@@ -21,7 +21,7 @@ from zkshell.server import zkcli_command, zkcli_env
 from zkshell.session import Session
 from zkshell.shell import Shell
 
-from .conftest import require_zookeeper, wait_until
+from .conftest import require_zookeeper, run_zksh, wait_until
 from .test_shell_integration import EventLog
 
 FAILOVER_S = 15.0  # a failover takes about a second; the rest is for a busy machine
@@ -197,3 +197,36 @@ def test_zksh_prints_what_zkcli_prints_through_a_leader_election(whole, admin):
         "WatchedEvent state:Closed type:None path:null",
     ]
     assert transcripts[1] == transcripts[0]
+
+
+GIVEN_ENSEMBLE = """\
+servers: 3
+sessions:
+  anywhere: Anywhere
+  on2: {label: "On server 2", server: 2}
+steps:
+  - await: {server: LEADER, role: leader, within: 10s}
+  - await: {server: FOLLOWER, role: follower, within: 10s}
+  - anywhere: create -e /given-eph ""
+    expect: Created /given-eph
+  - on2: ls /given-eph
+    expect: "[]"
+"""
+
+
+def test_play_relays_each_session_to_the_members_of_a_given_ensemble(whole, tmp_path):
+    scenario = tmp_path / "given.yaml"
+    leader = whole.wait_for_leader()  # earlier tests' kills decide which
+    follower = 1 if leader != 1 else 2
+    scenario.write_text(GIVEN_ENSEMBLE.replace("LEADER", str(leader))
+                        .replace("FOLLOWER", str(follower)))
+    result = run_zksh("play", "--check", "--transcript", str(tmp_path / "t"),
+                      "-server", whole.connect_string, str(scenario), timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"   server: {whole.connect_string} (-server)\n" in result.stdout
+    assert "4 steps, 4 checks: 4 passed, 0 failed, 0 timed out" in result.stdout
+    # The pinned session's prompt names its member; the other's, one of the three.
+    assert f"[zk: {whole.member(2).address}(CONNECTED) 0] ls /given-eph" in \
+        (tmp_path / "t" / "on2.txt").read_text()
+    anywhere = (tmp_path / "t" / "anywhere.txt").read_text()
+    assert any(f"[zk: {m.address}(CONNECTED) 0] create" in anywhere for m in whole.members)
