@@ -11,7 +11,8 @@ import threading
 from kazoo.client import KazooClient
 
 from zkshell.player.loader import load_scenario
-from zkshell.player.model import DONE, FAILED, PASSED, Observer
+from zkshell.player.model import DONE, FAILED, FAILURE, PASSED, Observer
+from zkshell.player.panes import Board
 from zkshell.player.runner import Player
 from zkshell.player.verdict import verdict_text
 
@@ -27,10 +28,14 @@ steps:
 """
 
 
-def play(tmp_path, address: str, name: str, steps: str, observer: Observer | None = None):
+def write(tmp_path, name: str, steps: str):
     path = tmp_path / f"{name}.yaml"
     path.write_text(SETUP.format(name=name) + steps.format(name=name), encoding="utf-8")
-    player = Player(load_scenario(str(path)), address, observer)
+    return path
+
+
+def play(tmp_path, address: str, name: str, steps: str, observer: Observer | None = None):
+    player = Player(load_scenario(str(write(tmp_path, name, steps))), address, observer)
     return player, player.run()[4:]
 
 
@@ -51,20 +56,24 @@ def test_a_release_that_wakes_one_waiter_leaves_the_other_quiet(tmp_path, zk_ser
 def test_an_event_that_came_before_the_step_fails_it_at_once(tmp_path, zk_server):
     # The server sends a deletion's NodeDeleted before its parent's NodeChildrenChanged:
     # once the await has the second, the first is in c3's window before the quiet step.
-    _player, results = play(tmp_path, zk_server.address, "quiet-before", """\
+    scenario = load_scenario(str(write(tmp_path, "quiet-before", """\
   - c3: ls -w /
   - c1: delete /{name}-b
   - await: {{c3: 'type:NodeChildrenChanged path:/', within: 5s}}
   - quiet: {{c2, c3, for: 2s}}
-""")
-    assert [r.status for r in results] == [DONE, DONE, PASSED, FAILED]
-    results = results[1:]
+""")))
+    board = Board(scenario)
+    results = Player(scenario, zk_server.address, board).run()[5:]
+    assert [r.status for r in results] == [DONE, PASSED, FAILED]
     got = ("c3 got: WATCHER:: WatchedEvent state:SyncConnected type:NodeDeleted "
            "path:/quiet-before-b")
     assert results[2].message == got
     assert results[2].duration < 1  # not the whole 2 s window
     assert verdict_text(results[2]) == f"✗ {got}"
     assert "type:NodeDeleted path:/quiet-before-b" in results[2].actual
+    # The verdict goes to the pane of the session that got it, not the first one named.
+    assert [e.text for e in board.entries("c3") if e.kind == FAILURE] == [f"✗ {got}"]
+    assert [e.text for e in board.entries("c2") if e.kind == FAILURE] == []
 
 
 def test_an_event_that_arrives_within_the_window_fails_the_step(tmp_path, zk_server):

@@ -160,8 +160,8 @@ class Board(Observer):
     def step_finished(self, player, index: int, result: StepResult) -> None:
         verdict = verdict_text(result)
         with self._lock:
-            if verdict and result.step.session in self._entries:  # under the step's output
-                self._entries[result.step.session].append(LogEntry(FAILURE, verdict))
+            if verdict and result.where in self._entries:  # under the step's output
+                self._entries[result.where].append(LogEntry(FAILURE, verdict))
             self._results.append(result)
             self._busy.discard(result.step.session or "")
             self._failed |= result.status in (FAILED, TIMED_OUT)

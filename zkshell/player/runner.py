@@ -342,17 +342,19 @@ class Player:
 
     def run_step(self, step: Step) -> StepResult:
         started = time.monotonic()
+        where = None  # the step's own session
         try:
-            status, actual, message = self._perform(step)
+            if step.kind == "quiet":
+                status, actual, message, where = self._quiet(step)
+            else:
+                status, actual, message = self._perform(step)
         except Exception as exc:  # a step must never take the whole demo down
             status, actual, message = FAILED, "", f"{type(exc).__name__}: {exc}"
-        return StepResult(step, status, time.monotonic() - started, actual, message)
+        return StepResult(step, status, time.monotonic() - started, actual, message, where)
 
     def _perform(self, step: Step) -> tuple[str, str, str]:
         if step.kind == "note":
             return DONE, "", ""
-        if step.kind == "quiet":
-            return self._quiet(step)
         played = self.sessions[step.session or ""]
         if step.kind == "type":
             if not played.running:
@@ -377,8 +379,9 @@ class Player:
         getattr(played, step.kind)()
         return DONE, "", ""
 
-    def _quiet(self, step: Step) -> tuple[str, str, str]:
-        """Passes if no check's session got what it forbids, before or during the window.
+    def _quiet(self, step: Step) -> tuple[str, str, str, str | None]:
+        """Passes if no check's session got what it forbids, before or during the window;
+        a failure belongs to the first session that got something (its pane shows it).
         The window is waited once for all the sessions: the server sends every notification
         of one change together, so one window after the trigger covers them all."""
         assert step.within is not None
@@ -386,7 +389,7 @@ class Player:
             played = self.sessions[check.session]
             if not played.running:  # a dead process hears nothing: its silence proves nothing
                 return FAILED, "", (f"session {played.name} is not running ({played.state}); "
-                                    "a quiet window there proves nothing")
+                                    "a quiet window there proves nothing"), played.name
         window_end = time.monotonic() + step.within
         # What came before the window fails the step at once; then the window is waited out.
         got = self._forbidden(step, window_end)
@@ -394,9 +397,9 @@ class Player:
             time.sleep(max(0.0, window_end - time.monotonic()))
             got = self._forbidden(step, window_end)
         if not got:
-            return PASSED, "", ""
+            return PASSED, "", "", None
         message = "; ".join(f"{name} got: {_one_line(entry.text)}" for name, entry in got)
-        return FAILED, "".join(entry.text for _name, entry in got), message
+        return FAILED, "".join(entry.text for _name, entry in got), message, got[0][0]
 
     def _forbidden(self, step: Step, until: float) -> list[tuple[str, LogEntry]]:
         return [(check.session, entry) for check in step.quiet
