@@ -36,7 +36,7 @@ from zkshell.player.server_state import (
 )
 from zkshell.player.view import TeachingView
 
-from .conftest import make_server
+from .conftest import make_server, wait_until
 from .test_view import boxes, pane, squeeze
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -316,3 +316,45 @@ def test_the_picture_export_has_the_server_pane(walkthrough):
     assert "&lt;child&#160;worker1&gt;" in svg and "[eph&#160;worker1]" in svg
     assert "&#160;server&#160;" not in render_picture(board, 160, 45, "svg",
                                                       server_pane=False)
+
+
+LIVE = """\
+session_timeout: 1s
+sessions: [m1, m2]
+steps:
+  - m1: create -e /live "x"
+  - crash: m1
+  - note: "m1's session expires meanwhile"
+  - m2: ls /
+"""
+
+
+def test_between_steps_the_pane_follows_the_server_live(tmp_path, backend):
+    """A crashed session's ephemeral is an orphan, then goes when the server expires it,
+    seen in the pane while the player waits before the next step."""
+    path = tmp_path / "live.yaml"
+    path.write_text(LIVE, encoding="utf-8")
+    scenario = load_scenario(str(path))
+    board = Board(scenario)
+    server = make_server(backend, tick_time_ms=server_for(scenario))
+    server.start()
+    seen = []
+
+    def shown() -> str:
+        view = board.picture().server_view
+        return "\n".join(line.text for line in view.lines) if view else ""
+
+    def pause(index, step):
+        if step.kind == "note":
+            seen.append(shown())
+            seen.append(wait_until(lambda: shown().startswith("- /live"), timeout=10)
+                        and shown())
+    try:
+        feed = ServerFeed(source_for(getattr(server, "server", None), server.address,
+                                     scenario), board)
+        Player(scenario, server.address, Fanout(board, feed)).run(pause_before_step=pause)
+    finally:
+        server.cleanup()
+    assert seen[0] == '~ /live [eph m1: orphan] "x"'
+    assert seen[1] == '- /live [eph m1: orphan] "x"'  # no step ran: the expiry did it
+    assert board.server_history[-1][1].lines[0].text == "  (none of the scenario's znodes yet)"

@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from zkshell.player.model import Observer
 from zkshell.player.server_pane import ServerView, server_view
-from zkshell.player.server_state import ServerSnapshot, Source, iter_books
+from zkshell.player.server_state import ServerSnapshot, Source, books_of
 
 TICK = 1.0  # seconds between two reads while nothing happens
 
@@ -85,7 +85,7 @@ class ServerFeed(Observer):
                 return
             sessions = list(self.player.sessions.values()) if self.player is not None else []
             try:
-                snapshot = self.source.read(iter_books(sessions))
+                snapshot = self.source.read(books_of(sessions))
             except Exception as exc:  # a pane must never take the run down: keep the last
                 snapshot = replace(self._baseline or ServerSnapshot(),
                                    note=f"cannot read the server: {type(exc).__name__} {exc}")

@@ -69,11 +69,7 @@ def touched_roots(scenario: Scenario) -> list[str]:
     for step in scenario.steps:
         if step.kind != "type":
             continue
-        try:
-            words = split_line(step.text)
-        except ValueError:
-            continue
-        for word in words[1:]:
+        for word in split_line(step.text)[1:]:
             if word.startswith("/") and len(word) > 1:
                 top = "/" + word.split("/")[1]
                 if top not in ("/", "/zookeeper") and top not in roots:
@@ -226,8 +222,11 @@ class ZooKeeperSource(Source):
         while stack:
             path = stack.pop()
             try:
-                data, stat = client.get(path)
-                children = client.get_children(path)
+                # Asked together, and each answer waited for a bounded time: a session
+                # that lost its server would otherwise queue the requests until it is back.
+                got, listed = client.get_async(path), client.get_children_async(path)
+                data, stat = got.get(timeout=READ_TIMEOUT)
+                children = listed.get(timeout=READ_TIMEOUT)
             except NoNodeError:  # not there (yet), or gone between two reads
                 continue
             if len(nodes) >= self.limit:
@@ -271,7 +270,7 @@ def source_for(server, address: str, scenario: Scenario) -> Source:
     return ZooKeeperSource(address, roots)
 
 
-def iter_books(sessions: Iterable) -> Books:
+def books_of(sessions: Iterable) -> Books:
     """Each running scenario session's watches, by its session id (see WatchBook)."""
     books: Books = {}
     for played in sessions:
