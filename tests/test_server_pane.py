@@ -358,3 +358,30 @@ def test_between_steps_the_pane_follows_the_server_live(tmp_path, backend):
     assert seen[0] == '~ /live [eph m1: orphan] "x"'
     assert seen[1] == '- /live [eph m1: orphan] "x"'  # no step ran: the expiry did it
     assert board.server_history[-1][1].lines[0].text == "  (none of the scenario's znodes yet)"
+
+
+def test_on_zookeeper_child_watches_are_the_connected_sessions_own(zk_server):
+    """wchp gives data watches (addWatch's too, their mode from the session's own book);
+    child watches come from the books of the sessions `cons` lists as connected."""
+    from kazoo.client import KazooClient
+
+    client = KazooClient(zk_server.address)
+    client.start()
+    client.create("/books", b"")
+    answers = {"wchp": "/books\n\t0x100000034f70004\n\t0x100000034f70005\n\n",
+               "cons": " /127.0.0.1:1[1](queued=0,recved=1,sent=1,sid=0x100000034f70004,"
+                       "lop=GETD)\n\n"}
+    books = {M1: {"child": ("/books",), "persistent": ()},
+             M2: {"child": ("/books",), "persistent": ("/books",)}}  # M2: not connected
+    source = ZooKeeperSource(zk_server.address, ["/books"], ask=answers.__getitem__)
+    try:
+        shown = source.read(books)
+    finally:
+        source.close()
+        client.delete("/books")
+        client.stop()
+        client.close()
+    assert shown.watches == frozenset({WatchState("/books", DATA, M1),
+                                       WatchState("/books", PERSISTENT, M2),
+                                       WatchState("/books", CHILD, M1)})
+    assert "data watches only" in shown.note
