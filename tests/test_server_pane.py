@@ -274,7 +274,7 @@ def test_a_server_that_refuses_four_letter_words_still_gives_the_tree(zk_server)
             return f"{word} is not executed because it is not in the whitelist.\n"
         source = ZooKeeperSource(zk_server.address, ["/refusing"], ask=refuse)
         try:
-            shown = source.read({})
+            shown = source.read(dict)
         finally:
             source.close()
         assert [(n.path, n.owner) for n in shown.nodes] == [("/refusing", 0),
@@ -284,7 +284,7 @@ def test_a_server_that_refuses_four_letter_words_still_gives_the_tree(zk_server)
         # Asked, the same server names the data watch and its session.
         source = ZooKeeperSource(zk_server.address, ["/refusing"])
         try:
-            assert WatchState("/refusing/e", DATA, sid) in source.read({}).watches
+            assert WatchState("/refusing/e", DATA, sid) in source.read(dict).watches
         finally:
             source.close()
     finally:
@@ -375,7 +375,7 @@ def test_on_zookeeper_child_watches_are_the_connected_sessions_own(zk_server):
              M2: {"child": ("/books",), "persistent": ("/books",)}}  # M2: not connected
     source = ZooKeeperSource(zk_server.address, ["/books"], ask=answers.__getitem__)
     try:
-        shown = source.read(books)
+        shown = source.read(lambda: books)
     finally:
         source.close()
         client.delete("/books")

@@ -85,7 +85,7 @@ class ServerFeed(Observer):
                 return
             sessions = list(self.player.sessions.values()) if self.player is not None else []
             try:
-                snapshot = self.source.read(books_of(sessions))
+                snapshot = self.source.read(lambda: books_of(sessions))
             except Exception as exc:  # a pane must never take the run down: keep the last
                 snapshot = replace(self._baseline or ServerSnapshot(),
                                    note=f"cannot read the server: {type(exc).__name__} {exc}")

@@ -19,6 +19,7 @@ Two sources make a `ServerSnapshot`:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -28,6 +29,8 @@ from zkshell.tokenizer import split_line
 
 NODE_LIMIT = 60  # znodes a pane can show: beyond it, "… N more"
 READ_TIMEOUT = 2.0  # seconds a refresh may take before it gives up (the step loop waits)
+# How long a child watch the server has fired is waited for to reach its session (below).
+EVENT_WAIT = 1.0
 
 DATA, CHILD, PERSISTENT, RECURSIVE = "data", "child", "persistent", "recursive"
 WATCH_KINDS = (DATA, CHILD, PERSISTENT, RECURSIVE)
@@ -78,9 +81,9 @@ def touched_roots(scenario: Scenario) -> list[str]:
 
 
 class Source:
-    """Reads the server; `books` are the scenario sessions' own watch registrations."""
+    """Reads the server; `books()` gives the scenario sessions' own watch registrations."""
 
-    def read(self, books: Books) -> ServerSnapshot:
+    def read(self, books: Callable[[], Books]) -> ServerSnapshot:
         raise NotImplementedError
 
     def close(self) -> None: ...
@@ -94,7 +97,7 @@ class EmbeddedSource(Source):
         self.roots = roots
         self.limit = limit
 
-    def read(self, books: Books) -> ServerSnapshot:
+    def read(self, books: Callable[[], Books]) -> ServerSnapshot:
         state = self.server.state(self.roots, self.limit, timeout=READ_TIMEOUT)
         nodes = tuple(NodeState(path, data, owner) for path, data, owner in state.nodes)
         watches = frozenset(WatchState(path, kind, sid) for path, kind, sid in state.watches)
@@ -151,6 +154,8 @@ class ZooKeeperSource(Source):
         self.limit = limit
         self._ask = ask or self._four_letter_word
         self._client = None
+        self._pzxids: dict[str, int] = {}  # each znode's pzxid at the last read
+        self._shown: set[tuple[int, str]] = set()  # the child watches it showed
 
     def _four_letter_word(self, word: str) -> str:
         from zkshell.server import four_letter_word
@@ -171,8 +176,8 @@ class ZooKeeperSource(Source):
             self._client = client
         return self._client
 
-    def read(self, books: Books) -> ServerSnapshot:
-        nodes, more = self._tree()
+    def read(self, books: Callable[[], Books]) -> ServerSnapshot:
+        nodes, more, pzxids = self._tree()
         try:
             by_path = self._words("wchp", parse_wchp)
             connected = self._words("cons", parse_cons)
@@ -180,8 +185,29 @@ class ZooKeeperSource(Source):
             return ServerSnapshot(nodes, frozenset(), more,
                                   f"no watches shown: {self.target.host}:{self.target.port} "
                                   f"refuses the four-letter word {exc}")
-        return ServerSnapshot(nodes, self._watches(by_path, connected, books), more,
-                              CHILD_NOTE)
+        held = self._settled(books, pzxids)
+        self._pzxids = pzxids
+        watches = self._watches(by_path, connected, held)
+        self._shown = {(w.session, w.path) for w in watches if w.kind == CHILD}
+        return ServerSnapshot(nodes, watches, more, CHILD_NOTE)
+
+    def _settled(self, books: Callable[[], Books], pzxids: dict[str, int]) -> Books:
+        """The sessions' books once the child watches the server has fired since the last
+        read have reached them.  The server fires a child watch when the znode's children
+        change (its pzxid moves) or it goes, and sends the event at once, but the event
+        reaches its session a moment later: until then the book still lists the watch.
+        One shown last time on a znode that changed since is waited for (EVENT_WAIT at
+        most: a session can set it again, as `ls -w` does, but not in the same step)."""
+        moved = {path for path in {p for _, p in self._shown}
+                 if pzxids.get(path) != self._pzxids.get(path)}
+        deadline = time.monotonic() + EVENT_WAIT
+        while True:
+            held = books()
+            waiting = {(sid, path) for sid, book in held.items()
+                       for path in book.get(CHILD, ()) if path in moved} & self._shown
+            if not waiting or time.monotonic() >= deadline:
+                return held
+            time.sleep(0.01)
 
     def _words(self, word: str, parse: Callable[[str], object]):
         try:
@@ -212,12 +238,13 @@ class ZooKeeperSource(Source):
                 watches.update(WatchState(path, CHILD, sid) for path in book.get(CHILD, ()))
         return frozenset(watches)
 
-    def _tree(self) -> tuple[tuple[NodeState, ...], int]:
+    def _tree(self) -> tuple[tuple[NodeState, ...], int, dict[str, int]]:
         from kazoo.exceptions import NoNodeError
 
         client = self._reader()
         nodes: list[NodeState] = []
         more = 0
+        pzxids: dict[str, int] = {}
         stack = sorted(set(self.roots), reverse=True)
         while stack:
             path = stack.pop()
@@ -229,13 +256,14 @@ class ZooKeeperSource(Source):
                 children = listed.get(timeout=READ_TIMEOUT)
             except NoNodeError:  # not there (yet), or gone between two reads
                 continue
+            pzxids[path] = stat.pzxid
             if len(nodes) >= self.limit:
                 more += 1
             else:
                 nodes.append(NodeState(path, data, stat.ephemeralOwner))
             stack.extend(f"{path.rstrip('/')}/{name}" for name in sorted(children,
                                                                           reverse=True))
-        return tuple(nodes), more
+        return tuple(nodes), more, pzxids
 
     def close(self) -> None:
         client, self._client = self._client, None
