@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # imported when needed: the plain report never loads rich
     from zkshell.player.live import LiveView
     from zkshell.player.pacing import Pacer
     from zkshell.player.panes import Board
+    from zkshell.player.server_feed import ServerFeed
 
 DEFAULT_SIZE = (120, 40)
 
@@ -70,6 +71,7 @@ class _Views:
     board: Board | None = None
     cast: CastRecorder | None = None
     live: LiveView | None = None
+    feed: ServerFeed | None = None  # reads the server for the server pane
     observers: tuple = ()
     size: tuple[int, int] = DEFAULT_SIZE
 
@@ -104,12 +106,12 @@ def _views(scenario: Scenario, options: ShowOptions, out: TextIO,
 
         views.live = LiveView(views.board, terminal, views.cast, views.size, options.layout,
                               options.server_pane)
-    feed = None
     if options.server_pane is not False and server is not None:
         from zkshell.player.server_feed import ServerFeed
         from zkshell.player.server_state import source_for
 
-        feed = ServerFeed(source_for(server.embedded, server.address, scenario), views.board)
+        views.feed = ServerFeed(source_for(server.embedded, server.address, scenario),
+                                views.board)
     typist = report = None
     if options.typing:
         from zkshell.player.pacing import Typist
@@ -120,7 +122,7 @@ def _views(scenario: Scenario, options: ShowOptions, out: TextIO,
 
         report = PlainReport(out, transcript=options.transcript_lines)
     # In this order: the cast marks a step before the typist starts typing it.
-    views.observers = (views.board, feed, views.cast, typist, report)
+    views.observers = (views.board, views.feed, views.cast, typist, report)
     return views
 
 
@@ -143,6 +145,9 @@ def show(scenario: Scenario, server: PlayServer, options: ShowOptions, several: 
     except KeyboardInterrupt:
         _interrupted(player, time.monotonic() - started, out)
         raise
+    finally:
+        if views.feed is not None:  # stopped at the scenario's end, or here on Ctrl+C
+            views.feed.stop()
     if options.live:
         _outcome(player, results, out)
     _export(views, options, scenario, several)
