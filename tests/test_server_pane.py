@@ -385,3 +385,38 @@ def test_on_zookeeper_child_watches_are_the_connected_sessions_own(zk_server):
                                        WatchState("/books", PERSISTENT, M2),
                                        WatchState("/books", CHILD, M1)})
     assert "data watches only" in shown.note
+
+
+def test_both_sources_know_every_kind_of_watch_and_its_session(fresh_server):
+    """Watches set by zksh's own commands, as the player's sessions set them: the embedded
+    server's tables and what a real ZooKeeper's words and the sessions' books say agree."""
+    from zkshell.session import Session
+    from zkshell.shell import Shell
+
+    shell = Shell(Session(fresh_server.address), lambda event: None)
+    shell.session.connect()
+    assert shell.session.wait_connected(10)
+    try:
+        for line in ("create /k ''", "create /k/p ''", "create /k/r ''", "get -w /k",
+                     "ls -w /k", "addWatch -m PERSISTENT /k/p", "addWatch /k/r",  # zkCli: recursive
+                     "stat -w /k/none"):
+            shell.execute(line)
+        sid = shell.session.session_id
+        expected = frozenset({
+            WatchState("/k", DATA, sid), WatchState("/k", CHILD, sid),
+            WatchState("/k/p", PERSISTENT, sid), WatchState("/k/r", RECURSIVE, sid),
+            WatchState("/k/none", DATA, sid)})
+        sources = [ZooKeeperSource(fresh_server.address, ["/k"])]
+        embedded = getattr(fresh_server, "server", None)
+        if embedded is not None:
+            from zkshell.player.server_state import EmbeddedSource
+            sources.append(EmbeddedSource(embedded, ["/k"]))
+        for source in sources:
+            try:
+                shown = source.read(lambda: {sid: shell.session.watches.snapshot()})
+            finally:
+                source.close()
+            assert shown.watches == expected, type(source).__name__
+            assert [n.path for n in shown.nodes] == ["/k", "/k/p", "/k/r"]
+    finally:
+        shell.session.close()
