@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 EMBEDDED = "embedded"
 ZOOKEEPER = "zookeeper"
@@ -31,6 +31,8 @@ class PlayServer:
     kind: str  # EMBEDDED, ZOOKEEPER or GIVEN (-server)
     address: str
     version: str = ""  # Apache ZooKeeper's own, from its `srvr` answer
+    # The EmbeddedServer itself when it runs in this process: the server pane reads it.
+    embedded: object = field(default=None, compare=False, repr=False)
 
     @property
     def label(self) -> str:
@@ -65,7 +67,7 @@ def started(kind: str, tick_time_ms: int) -> Iterator[PlayServer]:
         except OSError as exc:
             raise ServerUnavailable(f"cannot start the embedded server: {exc}") from None
         try:
-            yield PlayServer(EMBEDDED, embedded.address)
+            yield PlayServer(EMBEDDED, embedded.address, embedded=embedded)
         finally:
             embedded.stop()
         return
