@@ -22,9 +22,12 @@ session_timeout: 2s
 sessions:
   m1: {label: "On server 1 only", server: 1}
   m2: Anywhere
+  on3: {label: "On server 3 only", server: 3}
 steps:
   - m1: create -e /on1 ""
     expect: Created /on1
+  - on3: get -w /on1
+    expect: ""
   - stop-server: 1
   - await: {server: 1, role: down, within: 10s}
   - await: {m1: "WatchedEvent state:Disconnected type:None path:null", within: 10s}
@@ -66,6 +69,10 @@ def test_the_shipped_ensemble_scenarios_pass_on_a_local_ensemble(tmp_path):
     assert anywhere.startswith(f"Connecting to {','.join(members)}\n")
     assert len(set(re.findall(r"\[zk: (\S+)\(", anywhere))) == 1
     assert set(re.findall(r"\[zk: (\S+)\(", anywhere)) <= set(members)
+    # The server pane shows the watch member 3 holds, though the pane's first member is 1.
+    pane = (tmp_path / "t" / "pinned" / "server.txt").read_text()
+    assert "== after step 2/" in pane
+    assert "/on1 [eph m1] <data on3>" in pane.split("== after step 2/")[1].split("==")[0]
 
 
 def test_an_ensemble_scenario_against_one_server_is_refused_before_anything_runs():
@@ -89,7 +96,8 @@ def test_server_steps_need_an_ensemble_zksh_started():
 def test_servers_pinned_sessions_and_server_steps_are_read():
     scenario = scenario_from_text("x.yaml", PINNED_AND_RESTARTED)
     assert scenario.servers == 3
-    assert [(s.name, s.server) for s in scenario.sessions] == [("m1", 1), ("m2", None)]
+    assert [(s.name, s.server) for s in scenario.sessions] == [("m1", 1), ("m2", None),
+                                                                 ("on3", 3)]
     server_steps = [s for s in scenario.steps if s.session is None and s.kind != "note"]
     assert [s.summary() for s in server_steps] == [
         "stop-server: 1", "await server 1: down", "start-server: 1", "await server 1: follower"]

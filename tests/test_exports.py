@@ -102,9 +102,28 @@ def test_the_plain_report_is_unchanged_by_exports(exported):
 def test_each_session_has_the_transcript_of_its_zkcli_window(exported):
     out, server, _scenario, _run = exported
     files = sorted(p.name for p in (out / "transcripts").iterdir())
-    assert files == ["m1.txt", "m2.txt"]
+    assert files == ["m1.txt", "m2.txt", "server.txt"]
     assert (out / "transcripts" / "m1.txt").read_text("utf-8") == M1.format(server=server)
     assert (out / "transcripts" / "m2.txt").read_text("utf-8") == M2.format(server=server)
+
+
+def test_server_txt_is_the_server_pane_after_each_step(exported):
+    out, _server, scenario, _run = exported
+    steps = (out / "transcripts" / "server.txt").read_text("utf-8").split("\n\n== ")
+    assert len(steps) == 1 + len(scenario.steps)
+    assert steps[0] == ("== before the first step\n  (none of the scenario's znodes yet)\n"
+                        "(child watches: as each session registered them (ZooKeeper's "
+                        "four-letter words list data watches only))")
+    after = {step.split("\n")[0]: step.split("\n")[1] for step in steps[1:]}
+    assert after['after step 4/9: m1: create /job "x"'] == '+ /job "x"'
+    assert after["after step 5/9: m2: get -w /job"] == '~ /job <data m2> "x"'
+    assert after['after step 6/9: m1: set /job "y"'] == '~ /job "y"'  # the watch fired
+
+
+def svg_text(path: Path) -> str:
+    root = ET.parse(path).getroot()
+    return "".join((element.text or "").replace("\xa0", " ") for element in root.iter()
+                   if element.tag.endswith("}text"))
 
 
 def test_the_svg_is_the_final_view(exported):
@@ -119,6 +138,7 @@ def test_the_svg_is_the_final_view(exported):
                      "get -w /job", "WATCHER::", "Node does not exist: /nothing",
                      "Process 1 creates a job; Process 2 watches it"):
         assert expected in joined, expected
+    assert "╭─ server ─" in svg_text(out / "view.svg")
 
 
 def test_the_html_page_is_the_final_view(exported):
@@ -172,6 +192,8 @@ def test_the_cast_is_asciicast_v2_with_a_marker_per_step(exported):
     assert "Process 1 — m1.example.com" in text and "Process 2" in text
     assert "Node does not exist: /nothing" in text
     assert "9 steps, 6 checks: 6 passed, 0 failed, 0 timed out" in text
+    assert re.search(r"│\s+/job \"y\"\s+│", text)  # the server pane, beside the sessions
+    assert "╭─ server ─" in text
 
 
 def test_the_plain_report_and_every_picture_say_which_server_played(exported):
@@ -242,6 +264,27 @@ def test_the_layout_option_parses_and_reaches_the_view(capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--layout", "rows", "x.yaml"])
     assert "invalid choice: 'rows'" in capsys.readouterr().err
+
+
+def test_the_server_pane_option_parses_and_reaches_the_view():
+    from zkshell.player.cli import show_options
+
+    assert show_options(build_parser().parse_args(["x.yaml"])).server_pane is None
+    assert show_options(build_parser().parse_args(["--server-pane", "x.yaml"])).server_pane
+    assert show_options(build_parser().parse_args(["--no-server-pane", "x.yaml"])
+                        ).server_pane is False
+
+
+def test_no_server_pane_leaves_it_out_of_every_export(tmp_path, zk_server):
+    scenario = tmp_path / "one.yaml"
+    scenario.write_text("sessions: [a]\nsteps:\n  - a: create /no-pane ''\n",
+                        encoding="utf-8")
+    run = run_zksh("play", "--check", "--no-server-pane", "--reset", "-server",
+                   zk_server.address, "--transcript", str(tmp_path / "t"),
+                   "--svg", str(tmp_path / "v.svg"), str(scenario), timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert sorted(p.name for p in (tmp_path / "t").iterdir()) == ["a.txt"]
+    assert "╭─ server ─" not in svg_text(tmp_path / "v.svg")
 
 
 def picture_rows(page: str) -> list[list[str]]:

@@ -259,7 +259,7 @@ def test_exports_of_scenarios_and_sessions_with_the_same_names_do_not_overwrite(
     assert result.returncode == 0, result.stdout + result.stderr
     assert sorted(p.name for p in tmp_path.glob("v-*.svg")) == ["v-x-2.svg", "v-x.svg"]
     assert sorted(p.name for p in (tmp_path / "t" / "x").iterdir()) == [
-        "s_1-2.txt", "s_1.txt", "session.txt"]
+        "s_1-2.txt", "s_1.txt", "server.txt", "session.txt"]
     assert (tmp_path / "t" / "x-2").is_dir()
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from zkshell.player.loader import ScenarioError, load_scenario
-from zkshell.player.scenario import Expectation
+from zkshell.player.scenario import Expectation, QuietCheck
 
 from .conftest import run_zksh
 
@@ -180,3 +180,34 @@ steps:
 def test_a_one_line_block_is_typed_without_its_newline(tmp_path):
     path = write(tmp_path, "sessions: [m1]\nsteps:\n  - m1: |\n      ls /\n")
     assert load_scenario(path).steps[0].text == "ls /"
+
+
+def test_quiet_names_sessions_with_or_without_a_pattern_and_one_window(tmp_path):
+    # A bare name forbids any watch event; text is looked for as await looks; a cut-off
+    # session may be checked (hearing nothing is what a partition shows).
+    path = write(tmp_path, """\
+sessions: [c1, c2, c3]
+steps:
+  - quiet: {c2, c3: 'type:NodeDeleted', for: 300ms}
+  - quiet: {c1: {match: 'path:/lock/.*'}, c2: null, for: 1s}
+  - partition: c3
+  - quiet: {c3: 'type:NodeDeleted', for: 0.2}
+""")
+    first, second, third = [step for step in load_scenario(path).steps if step.kind == "quiet"]
+    assert (first.session, first.within) == ("c2", 0.3)
+    assert [(check.session, check.expect) for check in first.quiet] == [
+        ("c2", None), ("c3", Expectation("contains", "type:NodeDeleted"))]
+    assert [(check.session, check.expect) for check in second.quiet] == [
+        ("c1", Expectation("match", "path:/lock/.*")), ("c2", None)]
+    assert first.summary() == "quiet c2: no watch event; c3: type:NodeDeleted, for 0.3s"
+    assert third.summary() == "quiet c3: type:NodeDeleted, for 0.2s"
+
+
+def test_quiet_without_a_pattern_forbids_watch_events_not_connection_events():
+    check = QuietCheck("c1")
+    assert check.forbids("\nWATCHER::\n\nWatchedEvent state:SyncConnected type:NodeDeleted "
+                         "path:/a\n")
+    assert not check.forbids("\nWATCHER::\n\nWatchedEvent state:Disconnected type:None "
+                             "path:null\n")
+    assert QuietCheck("c1", Expectation("contains", "state:Disconnected")).forbids(
+        "\nWATCHER::\n\nWatchedEvent state:Disconnected type:None path:null\n")

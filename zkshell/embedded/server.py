@@ -11,20 +11,35 @@ loop a thread of its own for use from ordinary code and tests:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from zkshell.embedded.connection import Connection
 from zkshell.embedded.four_letter import DEFAULT_TRACE_MASK
 from zkshell.embedded.processor import RequestProcessor
 from zkshell.embedded.sessions import ExpiryBuckets, SessionTracker, monotonic_ms
 from zkshell.embedded.stats import ServerStats
-from zkshell.embedded.tree import DataTree
-from zkshell.embedded.watches import WatchManager
+from zkshell.embedded.tree import DataTree, owner_kind
+from zkshell.embedded.watches import STANDARD, WatchManager
 
 CONTAINER_CHECK_INTERVAL_MS = 60_000  # znode.container.checkIntervalMs
 SESSIONLESS_TIMEOUT_MS = 10_000  # zookeeper.nio.sessionlessCnxnTimeout
+
+
+class StateDump(NamedTuple):
+    """What a view of the server shows (zksh play's server pane), read in one go.
+
+    `nodes`: (path, data, ephemeral owner or 0) depth first, children by name, at most the
+    limit asked for; `more`: how many more there were.  `watches`: (path, kind, session
+    id), kind "data" (getData, exists), "child" (getChildren), "persistent" or "recursive"
+    (addWatch)."""
+
+    nodes: list[tuple[str, bytes | None, int]]
+    more: int
+    watches: list[tuple[str, str, int]]
 
 
 class ServerCore:
@@ -67,6 +82,29 @@ class ServerCore:
         for connection in [c for c in self.connections
                            if c.session_id == session_id and c is not keep]:
             connection.close()
+
+    def state(self, roots: Iterable[str], limit: int) -> StateDump:
+        """The znodes under `roots` and every watch, as the server holds them now."""
+        nodes: list[tuple[str, bytes | None, int]] = []
+        more = 0
+        stack = [root for root in sorted(set(roots), reverse=True) if self.tree.get(root)]
+        while stack:
+            path = stack.pop()
+            node = self.tree.nodes[path]
+            if len(nodes) >= limit:
+                more += 1
+            else:
+                owner = node.ephemeral_owner
+                nodes.append((path, node.data, owner if owner_kind(owner) == "session" else 0))
+            prefix = path.rstrip("/") + "/"
+            stack.extend(prefix + name for name in sorted(node.child_names(), reverse=True))
+        watches = set()
+        for table, standard in ((self.watches.data, "data"), (self.watches.child, "child")):
+            for path, modes in table.by_path.items():
+                for watcher, mode in modes.items():
+                    kind = standard if mode == STANDARD else mode
+                    watches.add((path, kind, watcher.session_id))
+        return StateDump(nodes, more, sorted(watches))
 
     def expire_sessions(self) -> None:
         """SessionTrackerImpl.run: each expired session is closed as if it had asked."""
@@ -129,6 +167,27 @@ class EmbeddedServer:
             return
         self._loop.call_soon_threadsafe(self._stopping.set)
         thread.join()
+
+    def state(self, roots: Iterable[str], limit: int = 1000,
+              timeout: float = 2.0) -> StateDump:
+        """`ServerCore.state`, read on the server's own loop (between two requests, never
+        half-way through one), from any thread; TimeoutError if the loop does not get to it
+        within `timeout` seconds."""
+        loop, roots = self._loop, list(roots)
+        if self._thread is None or loop is None or loop.is_closed():
+            return self.core.state(roots, limit)  # stopped: nothing changes it meanwhile
+        answer: concurrent.futures.Future[StateDump] = concurrent.futures.Future()
+
+        def read() -> None:
+            try:
+                answer.set_result(self.core.state(roots, limit))
+            except BaseException as exc:  # handed to the caller, not lost on the loop
+                answer.set_exception(exc)
+        try:
+            loop.call_soon_threadsafe(read)
+        except RuntimeError:  # the loop closed meanwhile: the server stopped
+            return self.core.state(roots, limit)
+        return answer.result(timeout)
 
     def __enter__(self) -> EmbeddedServer:
         return self.start()

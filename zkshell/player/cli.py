@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "side by side, in a grid (2x2 for four), or auto: side by "
                              "side while each pane gets about 60 columns, else a grid, else "
                              "stacked (default)")
+    parser.add_argument("--server-pane", action=argparse.BooleanOptionalAction, default=None,
+                        help="beside the sessions, a pane that is the server: the "
+                             "scenario's znodes, ephemeral owners and watches by session "
+                             "(default: on when the screen has room), live and in exports")
     pacing = parser.add_argument_group("pacing")
     pacing.add_argument("--step", action="store_true",
                         help="wait for a key before each step: Enter runs it, c continues to "
@@ -120,7 +124,7 @@ def show_options(args: argparse.Namespace) -> ShowOptions:
         delay=args.delay if args.delay is not None else (LIVE_DELAY if live else 0.0),
         typing=args.typing if args.typing is not None else live,
         transcript=args.transcript, svg=args.svg, html=args.html, cast=args.cast,
-        size=args.size or DEFAULT_SIZE, layout=args.layout)
+        size=args.size or DEFAULT_SIZE, layout=args.layout, server_pane=args.server_pane)
 
 
 class Unusable(Exception):

@@ -11,6 +11,7 @@ import os
 import re
 
 from zkshell.player.panes import Board, transcript_text
+from zkshell.player.server_pane import ServerView
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -39,23 +40,40 @@ def unique_names(names: list[str]) -> list[str]:
     return result
 
 
+SERVER_TRANSCRIPT = "server.txt"
+
+
 def write_transcripts(board: Board, directory: str) -> list[str]:
-    """One `<session>.txt` per session in `directory` (created if need be); the paths."""
+    """One `<session>.txt` per session in `directory` (created if need be), and
+    `server.txt` when the server pane ran; the paths."""
     os.makedirs(directory, exist_ok=True)
     prompts = {pane.name: pane.prompt for pane in board.picture().panes}
     sessions = board.scenario.sessions
-    names = unique_names([transcript_name(spec.name) for spec in sessions])
+    history = board.server_history
+    # A session called "server" keeps its name; the server's file then takes another.
+    names = unique_names([transcript_name(spec.name) for spec in sessions]
+                         + ([SERVER_TRANSCRIPT] if history else []))
     paths = []
     for spec, name in zip(sessions, names):
         path = os.path.join(directory, name)
         with open(path, "w", encoding="utf-8") as transcript:
             transcript.write(transcript_text(board.entries(spec.name), prompts.get(spec.name)))
         paths.append(path)
+    if history:
+        path = os.path.join(directory, names[-1])
+        with open(path, "w", encoding="utf-8") as transcript:
+            transcript.write(server_transcript(history))
+        paths.append(path)
     return paths
 
 
+def server_transcript(history: list[tuple[str, ServerView]]) -> str:
+    """The server's tree after each step, under a line naming the step."""
+    return "".join(f"== {heading}\n{view.text()}\n\n" for heading, view in history)
+
+
 def render_picture(board: Board, width: int, height: int, kind: str,
-                   layout: str = "auto") -> str:
+                   layout: str = "auto", server_pane: bool | None = None) -> str:
     """The board's final view as an SVG or HTML document, panes placed as the live view
     places them at that size and as tall as their content."""
     import io
@@ -66,13 +84,14 @@ def render_picture(board: Board, width: int, height: int, kind: str,
 
     console = Console(file=io.StringIO(), record=True, width=width, height=height,
                       force_terminal=True, color_system="truecolor", legacy_windows=False)
-    console.print(TeachingView(board.picture(), fit=True, layout=layout))
+    console.print(TeachingView(board.picture(), fit=True, layout=layout,
+                               server_pane=server_pane))
     if kind == "svg":
         return console.export_svg(title=board.scenario.title)
     return console.export_html()
 
 
 def write_picture(board: Board, path: str, width: int, height: int, kind: str = "svg",
-                  layout: str = "auto") -> None:
+                  layout: str = "auto", server_pane: bool | None = None) -> None:
     with open(path, "w", encoding="utf-8") as picture:
-        picture.write(render_picture(board, width, height, kind, layout))
+        picture.write(render_picture(board, width, height, kind, layout, server_pane))

@@ -6,6 +6,8 @@ mistake in the file, so it is reported with the file's other problems, by line.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from zkshell.player.scenario import Step
 from zkshell.tokenizer import split_line
 
@@ -24,6 +26,9 @@ _ALLOWED = {
     "heal": (PARTITIONED,),
     "restart": (ALIVE, PARTITIONED, CRASHED, QUIT),  # a running process is crashed first
     "expire": (ALIVE, PARTITIONED, CRASHED),  # a quit process closed its session
+    # A dead process hears nothing, so its quiet would pass and prove nothing.  A cut-off one
+    # may: that it hears nothing of a change is what a partition scenario can show.
+    "quiet": (ALIVE, PARTITIONED),
 }
 _AFTER = {"crash": CRASHED, "quit": QUIT, "partition": PARTITIONED, "heal": ALIVE,
           "restart": ALIVE}
@@ -36,7 +41,7 @@ def fault_order_problems(steps: list[Step]) -> list[tuple[int, str]]:
     states: dict[str, tuple[str, int]] = {}
     expired: dict[str, int] = {}  # session -> the line of the `expire` that ended it
     problems = []
-    for step in steps:
+    for step in _one_session_each(steps):
         if step.kind not in _ALLOWED or step.session is None:
             continue
         state, since = states.get(step.session, (ALIVE, 0))
@@ -55,6 +60,12 @@ def fault_order_problems(steps: list[Step]) -> list[tuple[int, str]]:
             if step.kind == "restart":
                 expired.pop(step.session, None)  # a new process, a new session
     return problems
+
+
+def _one_session_each(steps: list[Step]) -> list[Step]:
+    """The steps, a quiet step once for each of its sessions."""
+    return [replace(step, session=check.session) if step.kind == "quiet" else step
+            for step in steps for check in (step.quiet or (None,))]
 
 
 def _misuse(step: Step, state: str, since: int) -> str:

@@ -66,10 +66,12 @@ class LiveView:
 
     def __init__(self, board: Board, terminal: Console | None = None,
                  cast: CastRecorder | None = None,
-                 size: tuple[int, int] = (120, 40), layout: str = "auto") -> None:
+                 size: tuple[int, int] = (120, 40), layout: str = "auto",
+                 server_pane: bool | None = None) -> None:
         self.board = board
         self.cast = cast
         self.layout = layout
+        self.server_pane = server_pane
         self._console = terminal or offscreen_console(*size)
         self._size: Callable[[], tuple[int, int]] = self._terminal_size if terminal else (
             lambda: size)
@@ -119,7 +121,8 @@ class LiveView:
     def _draw(self) -> None:
         width, height = self._size()
         options = self._console.options.update_dimensions(width, height)
-        view = TeachingView(self.board.picture(), layout=self.layout)
+        view = TeachingView(self.board.picture(), layout=self.layout,
+                            server_pane=self.server_pane)
         lines = self._console.render_lines(view, options)
         self.board.set_scroll_room(view.scroll_room)
         ansi = [_ansi(line) for line in lines]

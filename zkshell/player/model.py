@@ -39,6 +39,14 @@ class StepResult:
     duration: float
     actual: str = ""
     message: str = ""
+    # The session whose window the outcome concerns, when not the step's own: the one of a
+    # quiet step's sessions that got something.  Use `where`.
+    session: str | None = None
+
+    @property
+    def where(self) -> str | None:
+        """The session whose pane shows this step's verdict."""
+        return self.session or self.step.session
 
 
 class Observer:

@@ -24,6 +24,7 @@ from zkshell.player.model import (
     StepResult,
 )
 from zkshell.player.scenario import Scenario, Step
+from zkshell.player.server_pane import ServerView
 from zkshell.player.verdict import verdict_text
 
 # Player states worth keeping next to the session's own state: a restarted process is a new
@@ -61,6 +62,7 @@ class Picture:
     finished: bool = False
     stopped: bool = False  # finished before the last step (a person pressed q)
     server: str = ""  # "server: ..." once the sessions are connected (servers.PlayServer)
+    server_view: ServerView | None = None  # the server pane (server_feed.py), when it runs
 
 
 LAYOUTS = ("auto", "columns", "grid")  # --layout; view.layout_shape says what each means
@@ -124,6 +126,9 @@ class Board(Observer):
         self._selected = 0
         self._scroll: dict[str, int] = {}
         self._room: dict[str, tuple[int, int]] = {}
+        self._server_view: ServerView | None = None
+        # The server pane after each step, for server.txt: (what the step was, the pane).
+        self.server_history: list[tuple[str, ServerView]] = []
 
     # ---- listeners (the live view redraws) ---------------------------------------------
     def on_change(self, listener: Callable[[], None]) -> None:
@@ -160,8 +165,8 @@ class Board(Observer):
     def step_finished(self, player, index: int, result: StepResult) -> None:
         verdict = verdict_text(result)
         with self._lock:
-            if verdict and result.step.session in self._entries:  # under the step's output
-                self._entries[result.step.session].append(LogEntry(FAILURE, verdict))
+            if verdict and result.where in self._entries:  # under the step's output
+                self._entries[result.where].append(LogEntry(FAILURE, verdict))
             self._results.append(result)
             self._busy.discard(result.step.session or "")
             self._failed |= result.status in (FAILED, TIMED_OUT)
@@ -178,6 +183,17 @@ class Board(Observer):
             self._finished = True
             self._server_lost = getattr(player, "server_lost", None)
             self._failed |= self._server_lost is not None  # the run did not do its job
+        self._changed()
+
+    def set_server(self, view: ServerView, heading: str | None = None) -> None:
+        """What the server pane shows now; `heading`: a step has ended, keep it (server.txt).
+        Once the player starts closing the sessions the pane keeps what the scenario left."""
+        with self._lock:
+            if self._frozen is not None:
+                return
+            self._server_view = view
+            if heading is not None:
+                self.server_history.append((heading, view))
         self._changed()
 
     # ---- pacing ------------------------------------------------------------------------
@@ -243,7 +259,8 @@ class Board(Observer):
                 waiting=self._waiting_for is not None, failed=self._failed,
                 finished=self._finished,
                 stopped=self._finished and len(self._results) < len(self.scenario.steps),
-                server=self.player.server_line if self.player is not None else "")
+                server=self.player.server_line if self.player is not None else "",
+                server_view=self._server_view)
 
     def _notes(self) -> list[str]:
         return [step.text for step in self.scenario.steps if step.kind == "note"]

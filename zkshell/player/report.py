@@ -36,7 +36,7 @@ def failure_report(path: str, result: StepResult, recent: str) -> str:
                 lines.append("  difference:")
                 lines += [f"    {line}" for line in diff]
     if recent:
-        lines.append(f"  recent output of {step.session}:")
+        lines.append(f"  recent output of {result.where}:")
         lines += [f"    | {line}" for line in recent.splitlines()]
     return "\n".join(lines) + "\n"
 
@@ -121,7 +121,7 @@ class PlainReport(Observer):
         self.write(f"{_MARKS[result.status]} {step.line_no:4d} {step.summary()}"
                    f"  [{result.duration:.2f}s]\n")
         if result.status in (FAILED, TIMED_OUT):
-            played = player.sessions.get(step.session or "")
+            played = player.sessions.get(result.where or "")
             self.write(failure_report(player.scenario.path, result,
                                       played.recent() if played else ""))
 

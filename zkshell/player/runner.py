@@ -28,7 +28,7 @@ from zkshell.player.model import (
 )
 from zkshell.player.proxy import OPEN
 from zkshell.player.relays import Relays
-from zkshell.player.scenario import Expectation, Scenario, Step
+from zkshell.player.scenario import Expectation, QuietCheck, Scenario, Step, matches_entry
 from zkshell.session import Session, SessionEvent
 from zkshell.shell import Shell
 
@@ -276,13 +276,24 @@ class PlayedSession:
             while True:
                 for index, entry in enumerate(self.log):
                     if (index not in self._awaited and entry.kind in ("event", "output")
-                            and _matches_entry(expect, entry.text)):
+                            and matches_entry(expect, entry.text)):
                         self._awaited.add(index)
                         return entry
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not self.running:  # a dead process prints no more
                     return None
                 self._changed.wait(remaining)
+
+    def forbidden_events(self, check: QuietCheck, until: float) -> list[LogEntry]:
+        """The events in this window, arrived by `until` and taken by no await, that a quiet
+        step's check forbids.  All of the log counts, not only what came since some mark:
+        a notification may land just before or just after the step that triggered it, and a
+        quiet step must not pass or fail on that race.  Looking takes nothing: a later await
+        can still take what a failed quiet step saw."""
+        with self._changed:
+            return [entry for index, entry in enumerate(self.log)
+                    if entry.kind == "event" and index not in self._awaited
+                    and entry.at <= until and check.forbids(entry.text)]
 
     def scenario_ended(self) -> None:
         """From here on the player closes the session: that is not the scenario's output."""
@@ -295,13 +306,6 @@ class PlayedSession:
         lines = "".join(e.text if e.text.endswith("\n") else e.text + "\n"
                         for e in log if e.kind != "state")
         return "\n".join(lines.splitlines()[-count:])
-
-
-def _matches_entry(expect: Expectation, text: str) -> bool:
-    if expect.matches(text):
-        return True
-    lines = text.strip("\n").split("\n")
-    return len(lines) > 1 and any(expect.matches(line) for line in lines if line)
 
 
 class Player:
@@ -366,7 +370,7 @@ class Player:
         the server itself still answer?  Asked directly, not through the session's proxy,
         as patiently as a connect would be; if it does not, the run stops here."""
         played = self.sessions.get(step.session or "")
-        if played is None or step.kind not in ("type", "await", "restart"):
+        if played is None or step.kind not in ("type", "await", "quiet", "restart"):
             return False
         if not played.lost_connection():
             return False
@@ -388,11 +392,15 @@ class Player:
 
     def run_step(self, step: Step) -> StepResult:
         started = time.monotonic()
+        where = None  # the step's own session
         try:
-            status, actual, message = self._perform(step)
+            if step.kind == "quiet":
+                status, actual, message, where = self._quiet(step)
+            else:
+                status, actual, message = self._perform(step)
         except Exception as exc:  # a step must never take the whole demo down
             status, actual, message = FAILED, "", f"{type(exc).__name__}: {exc}"
-        return StepResult(step, status, time.monotonic() - started, actual, message)
+        return StepResult(step, status, time.monotonic() - started, actual, message, where)
 
     def _perform(self, step: Step) -> tuple[str, str, str]:
         if step.kind == "note":
@@ -422,6 +430,32 @@ class Player:
             return (FAILED if problem else DONE), "", problem
         getattr(played, step.kind)()
         return DONE, "", ""
+
+    def _quiet(self, step: Step) -> tuple[str, str, str, str | None]:
+        """Passes if no check's session got what it forbids, before or during the window;
+        a failure belongs to the first session that got something (its pane shows it).
+        The window is waited once for all the sessions: the server sends every notification
+        of one change together, so one window after the trigger covers them all."""
+        assert step.within is not None
+        for check in step.quiet:
+            played = self.sessions[check.session]
+            if not played.running:  # a dead process hears nothing: its silence proves nothing
+                return FAILED, "", (f"session {played.name} is not running ({played.state}); "
+                                    "a quiet window there proves nothing"), played.name
+        window_end = time.monotonic() + step.within
+        # What came before the window fails the step at once; then the window is waited out.
+        got = self._forbidden(step, window_end)
+        if not got:
+            time.sleep(max(0.0, window_end - time.monotonic()))
+            got = self._forbidden(step, window_end)
+        if not got:
+            return PASSED, "", "", None
+        message = "; ".join(f"{name} got: {_one_line(entry.text)}" for name, entry in got)
+        return FAILED, "".join(entry.text for _name, entry in got), message, got[0][0]
+
+    def _forbidden(self, step: Step, until: float) -> list[tuple[str, LogEntry]]:
+        return [(check.session, entry) for check in step.quiet
+                for entry in self.sessions[check.session].forbidden_events(check, until)]
 
 
     def _server_step(self, step: Step) -> tuple[str, str, str]:
@@ -482,6 +516,11 @@ class Player:
                 return TIMED_OUT, f"server {step.member}: {role}", \
                     f"server {step.member} was not {step.text} within {step.within:g}s"
             time.sleep(ROLE_POLL)
+
+
+def _one_line(text: str) -> str:
+    """A WATCHER block on one line, for a verdict: `WATCHER:: WatchedEvent ...`."""
+    return " ".join(line for line in text.split("\n") if line)
 
 
 def member_role(host: str, port: int) -> str:

@@ -53,6 +53,15 @@ class Expectation:
         return self.text if self.kind == "exact" else f"({self.kind}) {self.text}"
 
 
+def matches_entry(expect: Expectation, text: str) -> bool:
+    """An event or output matches as a whole, or by one of its lines (a WATCHER block's
+    `WatchedEvent ...` line, say): how `await` and `quiet` look at what arrives."""
+    if expect.matches(text):
+        return True
+    lines = text.strip("\n").split("\n")
+    return len(lines) > 1 and any(expect.matches(line) for line in lines if line)
+
+
 @dataclass(frozen=True)
 class SessionSpec:
     name: str
@@ -60,11 +69,38 @@ class SessionSpec:
     server: int | None = None  # the ensemble member it is pinned to; None: any member
 
 
+# What a `quiet` step looks for when it names no pattern: a watch's notification, that is
+# an event about a znode.  A connection's own events (`type:None`: connected, disconnected,
+# expired) are the session's, not a watch's; a pattern such as 'state:Disconnected' names them.
+ANY_WATCH_EVENT = re.compile(r"\btype:(?!None\b)\w+")
+
+
+@dataclass(frozen=True)
+class QuietCheck:
+    """One session of a `quiet` step, and what must not arrive in it (None: no watch event)."""
+
+    session: str
+    expect: Expectation | None = None
+
+    def forbids(self, text: str) -> bool:
+        """Whether an event's text is one this check forbids."""
+        if self.expect is None:
+            return ANY_WATCH_EVENT.search(text) is not None
+        return matches_entry(self.expect, text)
+
+    def describe(self) -> str:
+        return self.expect.text if self.expect is not None else "no watch event"
+
+
 @dataclass(frozen=True)
 class Step:
-    """One step.  `kind` is "type" (a line typed into `session`), "await", "note", or a
-    fault: "crash", "quit", "restart", "partition", "heal", "expire"; or a server step:
-    "stop-server", "start-server" (of `member`), "kill-leader"."""
+    """One step.  `kind` is "type" (a line typed into `session`), "await", "quiet", "note",
+    or a fault: "crash", "quit", "restart", "partition", "heal", "expire"; or a server step:
+    "stop-server", "start-server", "kill-leader", "isolate-server", "rejoin-server" (of
+    `member`).
+
+    A quiet step's sessions are in `quiet` (the first is also `session`, where views show
+    it) and its window is `within`."""
 
     kind: str
     line_no: int
@@ -72,6 +108,7 @@ class Step:
     text: str = ""
     expect: Expectation | None = None
     within: float | None = None
+    quiet: tuple[QuietCheck, ...] = ()
     member: int | None = None  # a server step's ensemble member (1..servers)
 
     def summary(self) -> str:
@@ -81,12 +118,22 @@ class Step:
             return f"await server {self.member}: {self.text}"
         if self.kind == "await":
             return f"await {self.session}: {self.expect.text if self.expect else ''}"
+        if self.kind == "quiet":
+            return f"quiet {_quiet_summary(self.quiet)}, for {self.within or 0:g}s"
         if self.kind == "note":
             return f"note: {self.text}"
         if self.session is None:  # a server step: a member, a session's member, or none
             what = self.member if self.member is not None else self.text
             return f"{self.kind}: {what}" if what else self.kind
         return f"{self.kind}: {self.session}"
+
+
+def _quiet_summary(checks: tuple[QuietCheck, ...]) -> str:
+    """`c3, c4: type:NodeDeleted`: sessions that forbid the same thing said together."""
+    groups: dict[str, list[str]] = {}
+    for check in checks:
+        groups.setdefault(check.describe(), []).append(check.session)
+    return "; ".join(f"{', '.join(names)}: {what}" for what, names in groups.items())
 
 
 @dataclass

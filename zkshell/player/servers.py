@@ -34,7 +34,9 @@ class PlayServer:
     kind: str  # EMBEDDED, ZOOKEEPER, ENSEMBLE or GIVEN (-server)
     address: str  # a connect string: an ensemble's members in order
     version: str = ""  # Apache ZooKeeper's own, from its `srvr` answer
-    # The ensemble zksh started (a LocalEnsemble), for the server steps; None otherwise.
+    # The EmbeddedServer itself when it runs in this process: the server pane reads it.
+    embedded: object = field(default=None, compare=False, repr=False)
+    # The ensemble zksh started (a PlayEnsemble), for the server steps; None otherwise.
     members: object = field(default=None, compare=False, repr=False)
 
     @property
@@ -79,7 +81,7 @@ def started(kind: str, tick_time_ms: int, size: int = 1) -> Iterator[PlayServer]
         except OSError as exc:
             raise ServerUnavailable(f"cannot start the embedded server: {exc}") from None
         try:
-            yield PlayServer(EMBEDDED, embedded.address)
+            yield PlayServer(EMBEDDED, embedded.address, embedded=embedded)
         finally:
             embedded.stop()
         return

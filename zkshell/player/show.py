@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # imported when needed: the plain report never loads rich
     from zkshell.player.live import LiveView
     from zkshell.player.pacing import Pacer
     from zkshell.player.panes import Board
+    from zkshell.player.server_feed import ServerFeed
 
 DEFAULT_SIZE = (120, 40)
 
@@ -43,6 +44,7 @@ class ShowOptions:
     cast: str | None = None
     size: tuple[int, int] = DEFAULT_SIZE
     layout: str = "auto"  # how panes are placed, in the live view and every export of it
+    server_pane: bool | None = None  # None: beside the sessions when the screen has room
 
     @property
     def exports(self) -> bool:
@@ -69,11 +71,13 @@ class _Views:
     board: Board | None = None
     cast: CastRecorder | None = None
     live: LiveView | None = None
+    feed: ServerFeed | None = None  # reads the server for the server pane
     observers: tuple = ()
     size: tuple[int, int] = DEFAULT_SIZE
 
 
-def _views(scenario: Scenario, options: ShowOptions, out: TextIO) -> _Views:
+def _views(scenario: Scenario, options: ShowOptions, out: TextIO,
+           server: PlayServer | None = None) -> _Views:
     views = _Views(size=options.size)
     if not (options.live or options.exports):
         from zkshell.player.report import PlainReport
@@ -100,7 +104,14 @@ def _views(scenario: Scenario, options: ShowOptions, out: TextIO) -> _Views:
     if terminal is not None or views.cast is not None:
         from zkshell.player.live import LiveView
 
-        views.live = LiveView(views.board, terminal, views.cast, views.size, options.layout)
+        views.live = LiveView(views.board, terminal, views.cast, views.size, options.layout,
+                              options.server_pane)
+    if options.server_pane is not False and server is not None:
+        from zkshell.player.server_feed import ServerFeed
+        from zkshell.player.server_state import source_for
+
+        views.feed = ServerFeed(source_for(server.embedded, server.address, scenario),
+                                views.board)
     typist = report = None
     if options.typing:
         from zkshell.player.pacing import Typist
@@ -111,7 +122,7 @@ def _views(scenario: Scenario, options: ShowOptions, out: TextIO) -> _Views:
 
         report = PlainReport(out, transcript=options.transcript_lines)
     # In this order: the cast marks a step before the typist starts typing it.
-    views.observers = (views.board, views.cast, typist, report)
+    views.observers = (views.board, views.feed, views.cast, typist, report)
     return views
 
 
@@ -120,7 +131,7 @@ def show(scenario: Scenario, server: PlayServer, options: ShowOptions, several: 
     """Play `scenario` against `server` as the options say; the results of the steps run.
     Raises ServerLost (views and exports done) when the server stopped answering."""
     out = out or sys.stdout
-    views = _views(scenario, options, out)
+    views = _views(scenario, options, out, server)
     player = Player(scenario, server.address, Fanout(*views.observers), server.line,
                     server.members)
     started = time.monotonic()
@@ -135,6 +146,9 @@ def show(scenario: Scenario, server: PlayServer, options: ShowOptions, several: 
     except KeyboardInterrupt:
         _interrupted(player, time.monotonic() - started, out)
         raise
+    finally:
+        if views.feed is not None:  # stopped at the scenario's end, or here on Ctrl+C
+            views.feed.stop()
     if options.live:
         _outcome(player, results, out)
     _export(views, options, scenario, several)
@@ -203,7 +217,8 @@ def _export(views: _Views, options: ShowOptions, scenario: Scenario, several: bo
         if path and views.board is not None:
             target = export_path(path, scenario, several)
             jobs.append((f"--{kind}", target, lambda t=target, k=kind: write_picture(
-                views.board, t, *views.size, kind=k, layout=options.layout)))
+                views.board, t, *views.size, kind=k, layout=options.layout,
+                server_pane=options.server_pane)))
     if views.cast is not None and options.cast:
         target = export_path(options.cast, scenario, several)
         jobs.append(("--cast", target, lambda t=target: views.cast.save(t)))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from zkshell.player.scenario import Expectation, Step
+from zkshell.player.scenario import Expectation, QuietCheck, Step
 from zkshell.player.yaml_nodes import Fields, NodeReader, blank, suggest, what
 from zkshell.tokenizer import split_line
 
@@ -23,6 +23,9 @@ EXPECT_KINDS = ("exact", "match", "contains", "like")
 # A member's roles, as `srvr` tells them ("looking": running but not serving) or "down".
 AWAITED_ROLES = ("leader", "follower", "looking", "down")
 _AWAIT_EXAMPLE = "await: {m2: 'type:NodeDeleted path:/master', within: 10s}"
+_QUIET_EXAMPLE = "quiet: {c4: 'type:NodeDeleted', for: 300ms}"
+QUIET_WINDOW = "for"  # a quiet step's own key: how long nothing may arrive
+_NULL = "tag:yaml.org,2002:null"
 
 
 class StepReader(NodeReader):
@@ -181,6 +184,45 @@ class StepReader(NodeReader):
             self.problem(node, "await needs a deadline: within: 10s")
         return Step("await", line, text=role, member=int(member), within=within or 10.0)
 
+    def quiet_step(self, key: str, value: yaml.Node, fields: Fields, line: int,
+                   names: list[str]) -> Step | None:
+        if not isinstance(value, yaml.MappingNode):
+            self.problem(value, f"quiet needs sessions and a window, e.g. {_QUIET_EXAMPLE}")
+            return None
+        inner = self.mapping(value)
+        window = None
+        if QUIET_WINDOW in inner:
+            window = self.duration(inner.pop(QUIET_WINDOW)[1], QUIET_WINDOW)
+        elif "within" not in inner:  # else that key is the one to fix
+            self.problem(value, "quiet needs a window, how long nothing may arrive: for: 300ms")
+        checks, ok = [], True
+        for name, (name_node, target) in inner.items():
+            if name == "within":
+                self.problem(name_node, "quiet: the window is 'for', not 'within': for: 300ms")
+                ok = False
+            elif name not in names:
+                self.problem(name_node, f"quiet: unknown session '{name}'{suggest(name, names)}")
+                ok = False
+            else:
+                check = self.quiet_check(name, target)
+                ok = ok and check is not None
+                checks += [check] if check is not None else []
+        if not inner:
+            self.problem(value, f"quiet names at least one session, e.g. {_QUIET_EXAMPLE}")
+        if not ok or not checks or window is None:
+            return None
+        return Step("quiet", line, session=checks[0].session, within=window,
+                    quiet=tuple(checks))
+
+    def quiet_check(self, session: str, target: yaml.Node) -> QuietCheck | None:
+        """Nothing after the session's name: no watch event at all; else what await takes."""
+        if blank(target) or (isinstance(target, yaml.ScalarNode) and target.tag == _NULL):
+            return QuietCheck(session)
+        if isinstance(target, yaml.ScalarNode):
+            return QuietCheck(session, Expectation("contains", target.value))
+        expect = self.expectation(target)
+        return QuietCheck(session, expect) if expect is not None else None
+
     # ---- what the readers share --------------------------------------------------------------
     def command(self, session: str, value: yaml.Node) -> str | None:
         """The line typed: one line of text, in a command the shell knows."""
@@ -258,6 +300,10 @@ def _awaited(key: str, value: yaml.Node) -> list[str]:
             if isinstance(k, yaml.ScalarNode) and k.value not in ("within", "server", "role")]
 
 
+def _quieted(key: str, value: yaml.Node) -> list[str]:
+    return [name for name in _awaited(key, value) if name != QUIET_WINDOW]
+
+
 def sessions_named(step: yaml.Node) -> list[str]:
     """The session names a step uses: what `sessions` should say when it does not."""
     if not isinstance(step, yaml.MappingNode):
@@ -274,7 +320,7 @@ def sessions_named(step: yaml.Node) -> list[str]:
 
 def is_keyword(name: str) -> bool:
     """A step's own key, which cannot name a session."""
-    return name in KINDS or name in EXTRAS
+    return name in KINDS or name in EXTRAS or name == QUIET_WINDOW
 
 
 def _looks_like_keyword(key: str) -> bool:
@@ -302,6 +348,8 @@ SERVER_STEPS = (STOP_SERVER, "start-server", KILL_LEADER, ISOLATE_SERVER, REJOIN
 KINDS: dict[str, StepKind] = {kind.name: kind for kind in (
     StepKind("note", (), StepReader.note_step, _none),
     StepKind("await", ("within",), StepReader.await_step, _awaited),
+    StepKind("quiet", (), StepReader.quiet_step, _quieted,
+             refusal="'{extra}' does not go with 'quiet': its window is 'for', inside it"),
     *(StepKind(fault, (), StepReader.fault_step, _the_value) for fault in _FAULTS),
     *(StepKind(step, (), StepReader.server_step, _none) for step in SERVER_STEPS),
 )}

@@ -21,6 +21,21 @@ from rich.text import Text
 
 from zkshell.player.model import FAILURE, LogEntry
 from zkshell.player.panes import Pane, Picture, state_marker
+from zkshell.player.server_pane import (
+    ADDED,
+    CHANGED,
+    DATA,
+    MARK,
+    NAME,
+    NOTE,
+    ORPHAN,
+    OWNER,
+    REMOVED,
+    SEQUENCE,
+    TREE,
+    WATCH,
+    ServerView,
+)
 
 # A prompt and a typical command on one line: narrower, every command lands under its prompt.
 READABLE_WIDTH = 60
@@ -28,6 +43,8 @@ READABLE_WIDTH = 60
 READABLE_HEIGHT = 5
 MAX_CAPTION_LINES = 3
 MIN_PANE_HEIGHT = 3  # two borders and one line
+# The server pane's width: a quarter of the screen, within these bounds.
+SERVER_MIN_WIDTH, SERVER_MAX_WIDTH = 36, 56
 
 PROMPT_STYLE = "green"
 COMMAND_STYLE = "bold"
@@ -47,6 +64,38 @@ def state_style(state: str) -> str:
     if state.endswith(" expired"):
         return _STATE_STYLES["expired"]
     return _STATE_STYLES.get(state.split(" ")[0], "grey50")
+
+
+def server_width(width: int, wanted: bool | None) -> int:
+    """Columns for the server pane beside the session panes: 0 for none.  `wanted` None
+    (the default): only when the sessions keep `READABLE_WIDTH` beside it."""
+    if wanted is False:
+        return 0
+    columns = min(SERVER_MAX_WIDTH, max(SERVER_MIN_WIDTH, width // 4))
+    if wanted is None and width - columns < READABLE_WIDTH:
+        return 0
+    return min(columns, max(0, width - 20))
+
+
+_SERVER_ROLES = {MARK: "bold", TREE: "grey50", NAME: "", SEQUENCE: "bold cyan", DATA: "cyan",
+                 OWNER: "blue", ORPHAN: "bold red", WATCH: "magenta", NOTE: "dim italic"}
+_SERVER_CHANGES = {ADDED: "green", CHANGED: "yellow", REMOVED: "strike dim"}
+
+
+def server_text(view: ServerView) -> Text:
+    """The server pane's lines, styled by part; the mark column and a removed line in the
+    colour of their change.  A long line wraps: a narrow pane loses no owner, no watch."""
+    text = Text(overflow="fold")
+    for number, line in enumerate(view.lines):
+        if number:
+            text.append("\n")
+        change = _SERVER_CHANGES.get(line.change, "")
+        for part, role in line.parts:
+            style = _SERVER_ROLES.get(role, "")
+            if role == MARK or line.change == REMOVED:
+                style = f"{style} {change}".strip()
+            text.append(part, style=style)
+    return text
 
 
 def _balanced(count: int, columns: int) -> tuple[int, int]:
@@ -171,29 +220,44 @@ class TeachingView:
     After drawing, `scroll_room` holds how far back each pane's text goes and its height.
     """
 
-    def __init__(self, picture: Picture, fit: bool = False, layout: str = "auto") -> None:
+    def __init__(self, picture: Picture, fit: bool = False, layout: str = "auto",
+                 server_pane: bool | None = None) -> None:
         self.picture = picture
         self.fit = fit
         self.layout = layout
+        self.server_pane = server_pane  # None: beside the sessions when there is room
         self.scroll_room: dict[str, tuple[int, int]] = {}
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         picture = self.picture
         width = options.max_width
         room = (options.height or options.size.height) - 2  # the title and status lines
-        columns, rows = layout_shape(len(picture.panes), width, room, self.layout)
+        server = picture.server_view
+        side = server_width(width, self.server_pane) if server is not None else 0
+        columns, rows = layout_shape(len(picture.panes), width - side, room, self.layout)
         # On a short screen the caption yields, so that each pane keeps a readable height.
         least = min(READABLE_HEIGHT, max(MIN_PANE_HEIGHT, room // rows))
         caption_lines = max(0, min(self._caption_lines(console, options), room - rows * least))
         pane_height = max(MIN_PANE_HEIGHT, (room - caption_lines) // rows)
         if self.fit:
-            inner = max(1, width // columns - 4)  # borders and padding take 4 columns
+            inner = max(1, (width - side) // columns - 4)  # borders and padding take 4
             needed = max((len(console.render_lines(pane_text(p), options.update(
                 width=inner, height=None), pad=False)) for p in picture.panes), default=1)
+            if server is not None and side:  # the server pane spans every row
+                tall = len(console.render_lines(self._server_body(server), options.update(
+                    width=side - 4, height=None), pad=False))
+                needed = max(needed, math.ceil((tall + 2) / rows) - 2)
             pane_height = min(pane_height, needed + 2)
+        grid: RenderableType = self._grid(columns, rows, pane_height)
+        if server is not None and side:
+            beside = Table.grid(expand=True)
+            beside.add_column(ratio=1)
+            beside.add_column(width=side)
+            beside.add_row(grid, self._server_pane(server, rows * pane_height))
+            grid = beside
         yield Group(
             _Clip(self._header(), 1),
-            self._grid(columns, rows, pane_height),
+            grid,
             *([_Clip(Text(picture.caption, style="bold yellow", justify="center"),
                      caption_lines)] if caption_lines else []),
             _Clip(self._footer(), 1),
@@ -255,6 +319,18 @@ class TeachingView:
                                      subtitle)
         return Panel(tail, title=title, title_align="left", subtitle=subtitle,
                      subtitle_align="right", border_style=style, height=height)
+
+    @staticmethod
+    def _server_body(server: ServerView) -> RenderableType:
+        if not server.note:
+            return server_text(server)
+        return Group(server_text(server), Text(server.note, style="dim italic"))
+
+    def _server_pane(self, server: ServerView, height: int) -> Panel:
+        """The server as the scenario left it: the tree from its top, cut at the bottom."""
+        return Panel(_Clip(self._server_body(server), max(1, height - 2)),
+                     title=Text("server", style="bold"), title_align="left",
+                     border_style="blue", height=height)
 
     def _note_room(self, name: str, furthest: int, page: int) -> None:
         self.scroll_room[name] = (furthest, page)
