@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
+from zkshell.tokenizer import split_line
+
 
 class ShellHistory(FileHistory):
     def __init__(self, filename: str, size: int) -> None:
@@ -67,8 +69,11 @@ class MemoryHistory(InMemoryHistory):
 
 
 def is_private(line: str) -> bool:
-    """Kept out of the file: credentials (`addauth`), and lines typed after a space."""
-    words = line.split()
+    """Kept out of the file: credentials (`addauth`), and lines typed after a space.
+
+    The words are zkCli's, quotes removed: `"addauth" digest u:p` runs addauth too.
+    """
+    words = split_line(line)
     return line[:1].isspace() or (bool(words) and words[0] == "addauth")
 
 
