@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 import pytest
 from prompt_toolkit.application import create_app_session
 from prompt_toolkit.input import create_pipe_input
@@ -55,3 +58,20 @@ def test_a_redo_of_a_quoted_addauth_stays_out_of_the_file(tmp_path, chroot_addre
     text = path.read_text("utf-8")
     assert "+ls /\n" in text and "secret" not in text
 
+
+def test_an_existing_history_file_readable_by_others_becomes_owner_only(tmp_path):
+    path = tmp_path / "history"
+    path.write_text("\n# 2026-01-01\n+ls /\n", "utf-8")
+    os.chmod(path, 0o644)
+    history = ShellHistory(str(path), size=10)
+    history.record("get /a")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_a_trimmed_history_file_stays_owner_only(tmp_path):
+    path = tmp_path / "history"
+    path.write_text("".join(f"\n# d\n+ls /{n}\n" for n in range(5)), "utf-8")
+    os.chmod(path, 0o600)
+    ShellHistory(str(path), size=2)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert path.read_text("utf-8").count("+ls") == 2

@@ -27,6 +27,7 @@ class ShellHistory(FileHistory):
         self.size = size
         self.broken = False  # the file cannot be written: keep this run's lines in memory
         _trim(filename, size)
+        _owner_only(filename)
 
     def append_string(self, string: str) -> None:
         """prompt_toolkit calls this on Enter; `record` is called after the command ran."""
@@ -109,6 +110,16 @@ def _unreadable(filename: str) -> str | None:
         return exc.strerror or str(exc)
 
 
+def _owner_only(filename: str) -> None:
+    """A file made by an older zksh or by hand may be readable by others: it holds commands
+    with znode data, so it is made owner-only, as a new one is created."""
+    try:
+        if os.stat(filename).st_mode & 0o077:
+            os.chmod(filename, 0o600)
+    except OSError:
+        pass  # missing (created later, 0600) or not ours: nothing to do
+
+
 def _trim(filename: str, size: int) -> None:
     """Keep the newest `size` entries of a FileHistory file (an entry: `# date`, `+line`s)."""
     try:
@@ -128,7 +139,8 @@ def _trim(filename: str, size: int) -> None:
                     for entry in kept[-size:])
     temporary = f"{filename}.tmp{os.getpid()}"
     try:
-        with open(temporary, "wb") as handle:
+        with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                  "wb") as handle:
             handle.write(text)
         os.replace(temporary, filename)
     except OSError:
