@@ -23,7 +23,7 @@ from kazoo.retry import KazooRetry
 
 from zkshell import kazoo_private, zkprotocol
 from zkshell.config import DEFAULT_SERVER, DEFAULT_TIMEOUT_MS
-from zkshell.connect_string import check_connect_string
+from zkshell.connect_string import check_connect_string, encodable_host
 from zkshell.errors import (
     AUTH_FAILED,
     CONNECTION_LOSS,
@@ -124,6 +124,7 @@ class Session:
         self._ended: str | None = None
         self._closing = False
         self._was_connected = False  # a later CONNECTED is a reconnect: restore the watches
+        self._host_names: list[str] = []  # the server list's names, as the user gave them
 
     # ---- lifecycle -------------------------------------------------------------------
     def connect(self, server: str | None = None) -> None:
@@ -156,6 +157,10 @@ class Session:
                                         max_delay=1.0, max_jitter=0.2),
             logger=_kazoo_log,
         )
+        # Names Python cannot encode are left out, so they fail as unresolved names do
+        # (kazoo skips those) rather than killing kazoo's thread with a UnicodeError.
+        self._host_names = [host for host, _port in client.hosts]
+        client.hosts = [(host, port) for host, port in client.hosts if encodable_host(host)]
         zkprotocol.install_event_hook(client, self._on_server_event)
         kazoo_private.follow_state_changes(
             client, lambda previous, state: self._on_state_change(client, previous, state))
@@ -179,7 +184,7 @@ class Session:
             if (self._connections == connections_before and client is self.client
                     and self._failed_connects == failed_before):
                 # No server was even tried: none of the names resolved.
-                names = ", ".join(host for host, _port in client.hosts)
+                names = ", ".join(self._host_names)
                 self.connect_failure = ConnectFailure("unresolved", names)
             raise
         finally:
