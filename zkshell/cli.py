@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 import sys
 
-from zkshell import __version__
+from zkshell import __version__, java_utf8
 from zkshell.config import MAX_TIMEOUT_MS, ConfigError, load_settings
 from zkshell.connect_string import InvalidConnectString, check_connect_string
 from zkshell.exit_status import ExitStatus
-from zkshell.modes import ShellOptions, run_one_shot, run_script
+from zkshell.modes import ShellOptions, run_one_shot, run_script, stdin_lines
 
 USAGE = """\
 usage: zksh [-server host:port[,host:port...][/chroot]] [-timeout ms] [-r]
@@ -119,8 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(f"zksh {__version__}\n")
         return ExitStatus.OK
     # Java decodes its arguments and replaces bytes that are not UTF-8 with U+FFFD, so
-    # zkCli stores EF BF BD for them; Python hands them over as lone surrogates.
-    argv = [arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for arg in argv]
+    # zkCli stores EF BF BD for them (as many as Java's decoder makes); Python hands them
+    # over as lone surrogates.
+    argv = [java_utf8.decode(arg.encode("utf-8", "surrogateescape")) for arg in argv]
     try:
         options = parse_command_line(argv, dict(os.environ))
     except CommandLineError as exc:
@@ -130,8 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if options.command:
             return run_one_shot(options)
-        if not sys.stdin.isatty():
-            return run_script(options, sys.stdin)
+        if sys.stdin is None or not sys.stdin.isatty():
+            return run_script(options, stdin_lines())
         from zkshell.repl import run_repl
         return run_repl(options)
     except KeyboardInterrupt:

@@ -16,7 +16,7 @@ from zkshell.exit_status import ExitStatus
 
 TYPE_CHECKING = False  # not typing's: importing typing costs one-shot start-up time
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
     from zkshell.shell import Shell
     from zkshell.sinks import Sink
@@ -70,6 +70,19 @@ def run_one_shot(options: ShellOptions) -> int:
         return output.exit_code
     finally:
         shell.session.close()
+
+
+def stdin_lines() -> Iterator[str]:
+    """Standard input's lines, decoded as zkCli's Java reader decodes them (java_utf8.py).
+
+    Line by line: a newline is never part of a malformed sequence, so each line decodes as
+    it would within the whole input.  A closed stdin is an empty script."""
+    from zkshell import java_utf8
+
+    if sys.stdin is None:
+        return
+    for raw in sys.stdin.buffer:
+        yield java_utf8.decode(raw)
 
 
 def run_script(options: ShellOptions, lines: Iterable[str]) -> int:
