@@ -17,9 +17,13 @@ from zkshell.connect_string import InvalidConnectString, check_connect_string
 from zkshell.exit_status import ExitStatus
 from zkshell.modes import ShellOptions, run_one_shot, run_script, stdin_lines
 
+TYPE_CHECKING = False  # not typing's: importing typing costs one-shot start-up time
+if TYPE_CHECKING:
+    from zkshell.client_config import ClientConfig
+
 USAGE = """\
 usage: zksh [-server host:port[,host:port...][/chroot]] [-timeout ms] [-r]
-            [-waitforconnection] [--no-color] [cmd args...]
+            [-waitforconnection] [-client-configuration FILE] [--no-color] [cmd args...]
        zksh play SCENARIO.yaml [options]     (see: zksh play --help)
        zksh server [--port 2181] [options]   (see: zksh server --help)
 
@@ -31,6 +35,7 @@ usage: zksh [-server host:port[,host:port...][/chroot]] [-timeout ms] [-r]
   -timeout, --timeout session timeout in milliseconds (default 30000, or $ZKSH_TIMEOUT)
   -r                  read-only mode: connect to a read-only server if need be
   -waitforconnection  wait for the connection before running anything
+  -client-configuration FILE  zkCli's client properties: TLS with PEM stores (docs/shell.md)
   --no-color          no colour in the interactive shell (also: $NO_COLOR)
   -h, --help          this help;  --version  zksh's version
 
@@ -76,6 +81,8 @@ def parse_command_line(argv: list[str], environ: dict[str, str]) -> ShellOptions
                 options.server = value
             elif key == "timeout":
                 options.timeout_ms = _timeout_ms(value)
+            else:
+                options.client_config = _client_config(value)
         elif arg == "-r":
             options.read_only = True
         elif arg == "-waitforconnection":
@@ -90,6 +97,15 @@ def parse_command_line(argv: list[str], environ: dict[str, str]) -> ShellOptions
     except InvalidConnectString as exc:
         raise CommandLineError(f"zksh: {exc}") from None
     return options
+
+
+def _client_config(path: str) -> ClientConfig:
+    from zkshell.client_config import ClientConfigError, load_client_config  # ssl: not cheap
+
+    try:
+        return load_client_config(path)
+    except ClientConfigError as exc:
+        raise CommandLineError(f"zksh: -client-configuration {exc}") from None
 
 
 def _timeout_ms(value: str) -> int:

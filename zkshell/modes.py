@@ -18,6 +18,7 @@ TYPE_CHECKING = False  # not typing's: importing typing costs one-shot start-up 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
+    from zkshell.client_config import ClientConfig
     from zkshell.shell import Shell
     from zkshell.sinks import Sink
 
@@ -36,6 +37,7 @@ class ShellOptions:
     wait_for_connection: bool = False
     command: list[str] = field(default_factory=list)
     settings: Settings = field(default_factory=Settings)
+    client_config: ClientConfig | None = None  # -client-configuration: TLS for kazoo
 
 
 def make_shell(options: ShellOptions, sink: Sink) -> Shell:
@@ -43,7 +45,9 @@ def make_shell(options: ShellOptions, sink: Sink) -> Shell:
     from zkshell.session import Session
     from zkshell.shell import Shell
 
-    session = Session(options.server, options.timeout_ms, options.read_only)
+    session = Session(options.server, options.timeout_ms, options.read_only,
+                      client_options=(options.client_config.kazoo_options()
+                                      if options.client_config is not None else None))
     return Shell(session, sink.event)
 
 

@@ -104,8 +104,11 @@ class Session:
     """A zkCli-like session: `connect`, `close`, `call`, and a zkCli state for the prompt."""
 
     def __init__(self, server: str = DEFAULT_SERVER, timeout_ms: int = DEFAULT_TIMEOUT_MS,
-                 read_only: bool = False, sink: EventSink | None = None) -> None:
+                 read_only: bool = False, sink: EventSink | None = None,
+                 client_options: dict[str, object] | None = None) -> None:
         self.server = server
+        # KazooClient's TLS arguments, from -client-configuration (client_config.py).
+        self.client_options = dict(client_options or {})
         self.timeout_ms = timeout_ms
         self.read_only = read_only
         self.sink: EventSink = sink or (lambda event: None)
@@ -156,6 +159,7 @@ class Session:
             connection_retry=KazooRetry(max_tries=-1, delay=0.1, backoff=1.5,
                                         max_delay=1.0, max_jitter=0.2),
             logger=_kazoo_log,
+            **self.client_options,
         )
         # Names Python cannot encode are left out, so they fail as unresolved names do
         # (kazoo skips those) rather than killing kazoo's thread with a UnicodeError.

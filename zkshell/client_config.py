@@ -1,0 +1,168 @@
+"""zkCli's `-client-configuration FILE`: ZooKeeper's client properties, mapped onto kazoo.
+
+zkCli reads the file into a ZKClientConfig.  zksh reads the same keys and gives kazoo what they
+ask for: `zookeeper.client.secure` is TLS (`use_ssl`), the key store is the client's
+certificate and key (`certfile`, `keyfile`, `keyfile_password`), the trust store the CAs it
+trusts (`ca`), `zookeeper.ssl.hostnameVerification` kazoo's `check_hostname`.  Stores are PEM
+files, as ZooKeeper 3.8 accepts them (`zookeeper.ssl.*.type=PEM`, or a `.pem` name).
+
+A key zksh does not know, or knows and cannot honour (PKCS12 and JKS stores, SASL, the other
+TLS settings), is an error that names it: a secure connection silently made plain, or a
+setting silently dropped, is worse than none.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from dataclasses import dataclass
+
+from zkshell.properties import Entry, PropertiesError, parse_properties
+
+SECURE = "zookeeper.client.secure"
+SOCKET = "zookeeper.clientCnxnSocket"
+HOSTNAME_VERIFICATION = "zookeeper.ssl.hostnameVerification"
+SASL_CLIENT = "zookeeper.sasl.client"
+_STORE_KEYS = {f"zookeeper.ssl.{store}.{part}" for store in ("keyStore", "trustStore")
+               for part in ("location", "password", "type")}
+# The Java client's socket classes: kazoo has its own socket, either is fine.
+_SOCKETS = {"org.apache.zookeeper.ClientCnxnSocketNetty",
+            "org.apache.zookeeper.ClientCnxnSocketNIO"}
+# Keys ZooKeeper's client knows that zksh cannot honour (yet): named, never dropped.
+_UNSUPPORTED_PREFIXES = ("zookeeper.ssl.", "zookeeper.sasl.", "zookeeper.server.",
+                         "java.security.auth.login.config", "zookeeper.kinit",
+                         "zookeeper.request.timeout", "zookeeper.disableAutoWatchReset",
+                         "jute.maxbuffer", "zookeeper.fips-mode")
+# ZooKeeper's X509Util.KeyStoreFileType, from the type or the file name's extension.
+_STORE_TYPES = {"pem": "PEM", "pkcs12": "PKCS12", "p12": "PKCS12", "pfx": "PKCS12",
+                "jks": "JKS", "bcfks": "BCFKS"}
+
+
+class ClientConfigError(ValueError):
+    """The file cannot be used; the message names the file and what is wrong, on one line."""
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """What the file asks of the connection, in kazoo's terms."""
+
+    path: str
+    use_ssl: bool = False
+    ca: str | None = None
+    certfile: str | None = None
+    keyfile: str | None = None
+    keyfile_password: str | None = None
+    verify_certs: bool = True
+    check_hostname: bool = True
+
+    def kazoo_options(self) -> dict[str, object]:
+        """KazooClient's keyword arguments."""
+        if not self.use_ssl:
+            return {}
+        return {"use_ssl": True, "ca": self.ca, "certfile": self.certfile,
+                "keyfile": self.keyfile, "keyfile_password": self.keyfile_password,
+                "verify_certs": self.verify_certs, "check_hostname": self.check_hostname}
+
+
+def load_client_config(path: str) -> ClientConfig:
+    """Read and check `path` as zkCli's -client-configuration; raise ClientConfigError."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise ClientConfigError(f"{path}: {exc.strerror or exc}") from None
+    try:
+        # Properties.load(InputStream) reads ISO 8859-1.
+        entries = parse_properties(raw.decode("latin-1"))
+    except PropertiesError as exc:
+        raise ClientConfigError(f"{path}: {exc}") from None
+    values: dict[str, Entry] = {}
+    for entry in entries:
+        values[entry.key] = entry
+    return _Reader(path, values).config()
+
+
+class _Reader:
+    def __init__(self, path: str, values: dict[str, Entry]) -> None:
+        self.path = path
+        self.values = values
+
+    def fail(self, entry: Entry, why: str) -> ClientConfigError:
+        return ClientConfigError(f"{self.path}, line {entry.line}: {entry.key}: {why}")
+
+    def get(self, key: str) -> str | None:
+        entry = self.values.get(key)
+        return entry.value.strip() if entry is not None else None
+
+    def config(self) -> ClientConfig:
+        self.refuse_what_cannot_be_honoured()
+        secure = (self.get(SECURE) or "").lower() == "true"  # Boolean.parseBoolean
+        socket_class = self.values.get(SOCKET)
+        if socket_class is not None and socket_class.value.strip() not in _SOCKETS:
+            raise self.fail(socket_class, f"unknown class {socket_class.value.strip()}")
+        verification = (self.get(HOSTNAME_VERIFICATION) or "true").lower() == "true"
+        if not secure:
+            return ClientConfig(self.path)
+        ca = self.store("trustStore")
+        key_store = self.store("keyStore")
+        password = self.get("zookeeper.ssl.keyStore.password") or None
+        config = ClientConfig(self.path, use_ssl=True, ca=ca, certfile=key_store,
+                              keyfile=key_store, keyfile_password=password,
+                              check_hostname=verification)
+        self.check_loads(config)
+        return config
+
+    def refuse_what_cannot_be_honoured(self) -> None:
+        for key, entry in self.values.items():
+            if key in (SECURE, SOCKET, HOSTNAME_VERIFICATION) or key in _STORE_KEYS:
+                continue
+            if key == SASL_CLIENT and entry.value.strip().lower() in ("true", "false"):
+                continue  # without a JAAS file the Java client does not use SASL either
+            if key.startswith(_UNSUPPORTED_PREFIXES):
+                raise self.fail(entry, "zksh cannot honour this setting yet")
+            raise self.fail(entry, "not a ZooKeeper client setting zksh knows")
+
+    def store(self, store: str) -> str | None:
+        location = self.values.get(f"zookeeper.ssl.{store}.location")
+        if location is None or not location.value.strip():
+            return None
+        path = location.value.strip()
+        type_entry = self.values.get(f"zookeeper.ssl.{store}.type")
+        if type_entry is not None and type_entry.value.strip():
+            kind = _STORE_TYPES.get(type_entry.value.strip().lower())
+            if kind is None:
+                raise self.fail(type_entry, f"unknown store type {type_entry.value.strip()}")
+        else:
+            extension = os.path.splitext(path)[1][1:].lower()
+            kind = _STORE_TYPES.get(extension, "JKS")  # ZooKeeper's default: JKS
+        if kind != "PEM":
+            raise self.fail(location, f"a {kind} store: zksh reads PEM stores only "
+                                      "(zookeeper.ssl.*.type=PEM)")
+        if not os.access(path, os.R_OK):
+            raise self.fail(location, f"cannot read {path}")
+        return path
+
+    def check_loads(self, config: ClientConfig) -> None:
+        """Load the stores now: a wrong password or a file that is not PEM is said before
+        connecting, not as a connection that never comes."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if config.ca is not None:
+            try:
+                context.load_verify_locations(config.ca)
+            except (ssl.SSLError, ValueError) as exc:
+                entry = self.values["zookeeper.ssl.trustStore.location"]
+                raise self.fail(entry, f"no PEM certificate in {config.ca} ({_reason(exc)})"
+                                ) from None
+        if config.certfile is not None:
+            try:
+                context.load_cert_chain(config.certfile, config.keyfile,
+                                        password=config.keyfile_password or "")
+            except (ssl.SSLError, ValueError) as exc:
+                entry = self.values["zookeeper.ssl.keyStore.location"]
+                raise self.fail(entry, f"cannot load the certificate and key in "
+                                       f"{config.certfile} (a wrong password, or not PEM: "
+                                       f"{_reason(exc)})") from None
+
+
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "reason", None) or str(exc)
