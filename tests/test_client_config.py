@@ -57,13 +57,17 @@ def test_properties_are_read_as_java_reads_them():
      "line 2: zookeeper.sasl.clientconfig: zksh cannot honour this setting yet"),
     ("zookeeper.ssl.protocol=TLSv1.3\n",
      "line 1: zookeeper.ssl.protocol: zksh cannot honour this setting yet"),
-    ("zookeeper.client.secure=true\nzookeeper.ssl.trustStore.location=/x.jks\n",
-     "line 2: zookeeper.ssl.trustStore.location: a JKS store: zksh reads PEM stores only"),
+    ("zookeeper.client.secure=true\nzookeeper.ssl.trustStore.location=/x.bcfks\n",
+     "line 2: zookeeper.ssl.trustStore.location: a BCFKS store: zksh reads PEM, PKCS12 and "
+     "JKS stores"),
     ("zookeeper.client.secure=true\nzookeeper.ssl.keyStore.location=/x\n"
      "zookeeper.ssl.keyStore.type=XYZ\n",
      "line 3: zookeeper.ssl.keyStore.type: unknown store type XYZ"),
     ("zookeeper.client.secure=true\nzookeeper.ssl.trustStore.location=/nonexistent.pem\n",
      "line 2: zookeeper.ssl.trustStore.location: cannot read /nonexistent.pem"),
+    ("zookeeper.client.secure=true\nzookeeper.ssl.keyStore.location=/tmp\n"
+     "zookeeper.ssl.keyStore.type=PEM\n",
+     "line 2: zookeeper.ssl.keyStore.location: cannot read /tmp"),
     ("zookeeper.clientCnxnSocket=com.example.Mine\n",
      "line 1: zookeeper.clientCnxnSocket: unknown class com.example.Mine"),
 ])
@@ -143,3 +147,38 @@ def test_without_the_configuration_a_tls_port_is_connection_loss(tls_server):
     run = run_zksh("-server", tls_server.secure_address, "-timeout", "4000", "ls", "/",
                    timeout=30)
     assert (run.returncode, run.stderr) == (1, "KeeperErrorCode = ConnectionLoss for /\n")
+
+
+# ---- PKCS12 and JKS stores ------------------------------------------------------------------
+def java_store_properties(folder: Path, certificates: Certificates, kind: str,
+                          password: str | None = None) -> str:
+    extension = {"PKCS12": "p12", "JKS": "jks"}[kind]
+    password = certificates.password if password is None else password
+    path = folder / f"{kind}.properties"
+    path.write_text("zookeeper.client.secure=true\n" + SOCKET
+                    + f"zookeeper.ssl.keyStore.location={certificates[f'client.{extension}']}\n"
+                    f"zookeeper.ssl.keyStore.password={password}\n"
+                    f"zookeeper.ssl.keyStore.type={kind}\n"
+                    f"zookeeper.ssl.trustStore.location={certificates[f'trust.{extension}']}\n"
+                    f"zookeeper.ssl.trustStore.password={password}\n")
+    return str(path)
+
+
+@pytest.mark.parametrize("kind", ["PKCS12", "JKS"])
+def test_java_key_and_trust_stores_connect_over_tls(tmp_path, certificates, tls_server, kind):
+    path = java_store_properties(tmp_path, certificates, kind)
+    run = run_zksh("-client-configuration", path, "-server", tls_server.secure_address,
+                   "whoami", timeout=30)
+    assert run.stderr == ""
+    assert (run.returncode, run.stdout) == (
+        0, "Auth scheme: User\nx509: CN=zksh-client\nip: 127.0.0.1\n")
+
+
+@pytest.mark.parametrize("kind", ["PKCS12", "JKS"])
+def test_a_wrong_store_password_is_one_line_and_exit_2(tmp_path, certificates, kind):
+    path = java_store_properties(tmp_path, certificates, kind, password="wrong")
+    run = run_zksh("-client-configuration", path, "-server", "nosuch.invalid:1", "ls", "/")
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.startswith(f"zksh: -client-configuration {path}, line 3: "
+                                 "zookeeper.ssl.keyStore.location: ")
+    assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr

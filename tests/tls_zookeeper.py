@@ -44,9 +44,10 @@ def _ca(name: str, cwd: Path) -> None:
 
 @dataclass(frozen=True)
 class Certificates:
-    """PEM files in `folder`: ca.crt (trusted by the server), server.pem, client.pem (key and
-    certificate, CN=zksh-client), client-locked.pem (its key encrypted with `password`), and
-    other-ca.crt, a CA that signed nothing here."""
+    """Files in `folder`: ca.crt (trusted by the server), server.pem, client.pem (key and
+    certificate, CN=zksh-client), client-locked.pem (its key encrypted with `password`),
+    other-ca.crt (a CA that signed nothing here), and the same client key and CA in PKCS12
+    and JKS stores: client.p12, client.jks, trust.p12, trust.jks (password: `password`)."""
 
     folder: Path
     password: str = "s3cret"
@@ -67,7 +68,27 @@ def make_certificates(folder: Path) -> Certificates:
              "-v2", "aes-256-cbc", "-passout", f"pass:{certificates.password}", cwd=folder)
     (folder / "client-locked.pem").write_bytes((folder / "client-locked.key").read_bytes()
                                                + (folder / "client.crt").read_bytes())
+    _java_stores(certificates)
     return certificates
+
+
+def _java_stores(certificates: Certificates) -> None:
+    """client.p12 and client.jks (key and certificate), trust.p12 and trust.jks (the CA), all
+    under `password`: what ZooKeeper users have, made as they make them (keytool)."""
+    folder, password = certificates.folder, certificates.password
+    _openssl("pkcs12", "-export", "-in", "client.crt", "-inkey", "client.key", "-name", "client",
+             "-out", "client.p12", "-passout", f"pass:{password}", cwd=folder)
+    keytool = [str(Path(find_installation().java).resolve().parent / "keytool"), "-noprompt"]
+    for command in (
+            ["-importkeystore", "-srckeystore", "client.p12", "-srcstoretype", "PKCS12",
+             "-srcstorepass", password, "-destkeystore", "client.jks", "-deststoretype", "JKS",
+             "-deststorepass", password],
+            ["-importcert", "-alias", "ca", "-file", "ca.crt", "-keystore", "trust.p12",
+             "-storetype", "PKCS12", "-storepass", password],
+            ["-importcert", "-alias", "ca", "-file", "ca.crt", "-keystore", "trust.jks",
+             "-storetype", "JKS", "-storepass", password]):
+        subprocess.run(keytool + command, cwd=folder, check=True, capture_output=True,
+                       timeout=60)
 
 
 class TlsZooKeeper(LocalServer):

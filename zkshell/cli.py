@@ -35,7 +35,7 @@ usage: zksh [-server host:port[,host:port...][/chroot]] [-timeout ms] [-r]
   -timeout, --timeout session timeout in milliseconds (default 30000, or $ZKSH_TIMEOUT)
   -r                  read-only mode: connect to a read-only server if need be
   -waitforconnection  wait for the connection before running anything
-  -client-configuration FILE  zkCli's client properties: TLS with PEM stores (docs/shell.md)
+  -client-configuration FILE  zkCli's client properties: TLS (docs/shell.md)
   --no-color          no colour in the interactive shell (also: $NO_COLOR)
   -h, --help          this help;  --version  zksh's version
 

@@ -3,11 +3,12 @@
 zkCli reads the file into a ZKClientConfig.  zksh reads the same keys and gives kazoo what they
 ask for: `zookeeper.client.secure` is TLS (`use_ssl`), the key store is the client's
 certificate and key (`certfile`, `keyfile`, `keyfile_password`), the trust store the CAs it
-trusts (`ca`), `zookeeper.ssl.hostnameVerification` kazoo's `check_hostname`.  Stores are PEM
-files, as ZooKeeper 3.8 accepts them (`zookeeper.ssl.*.type=PEM`, or a `.pem` name).
+trusts (`ca`), `zookeeper.ssl.hostnameVerification` kazoo's `check_hostname`.  Stores are PEM,
+PKCS12 or JKS, as ZooKeeper 3.8 accepts them (`zookeeper.ssl.*.type`, or the file name's
+extension); the other two are turned into PEM by keystores.py.
 
-A key zksh does not know, or knows and cannot honour (PKCS12 and JKS stores, SASL, the other
-TLS settings), is an error that names it: a secure connection silently made plain, or a
+A key zksh does not know, or knows and cannot honour (BCFKS stores, SASL, the other TLS
+settings), is an error that names it: a secure connection silently made plain, or a
 setting silently dropped, is worse than none.
 """
 
@@ -15,8 +16,10 @@ from __future__ import annotations
 
 import os
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from zkshell import keystores
 from zkshell.properties import Entry, PropertiesError, parse_properties
 
 SECURE = "zookeeper.client.secure"
@@ -106,8 +109,17 @@ class _Reader:
         ca = self.store("trustStore")
         key_store = self.store("keyStore")
         password = self.get("zookeeper.ssl.keyStore.password") or None
-        config = ClientConfig(self.path, use_ssl=True, ca=ca, certfile=key_store,
-                              keyfile=key_store, keyfile_password=password,
+        certfile = key_store[0] if key_store is not None else None
+        if key_store is not None and key_store[1] != "PEM":
+            certfile, password = self.converted(
+                "keyStore", lambda: keystores.key_store_pem(key_store[0], password, key_store[1]))
+        if ca is not None and ca[1] != "PEM":
+            trust_password = self.get("zookeeper.ssl.trustStore.password") or None
+            ca = self.converted(
+                "trustStore", lambda: (keystores.trust_store_pem(ca[0], trust_password, ca[1]),
+                                       "PEM"))
+        config = ClientConfig(self.path, use_ssl=True, ca=ca[0] if ca is not None else None,
+                              certfile=certfile, keyfile=certfile, keyfile_password=password,
                               check_hostname=verification)
         self.check_loads(config)
         return config
@@ -122,7 +134,14 @@ class _Reader:
                 raise self.fail(entry, "zksh cannot honour this setting yet")
             raise self.fail(entry, "not a ZooKeeper client setting zksh knows")
 
-    def store(self, store: str) -> str | None:
+    def converted(self, store: str, convert: Callable[[], tuple[str, str]]) -> tuple[str, str]:
+        try:
+            return convert()
+        except keystores.StoreError as exc:
+            raise self.fail(self.values[f"zookeeper.ssl.{store}.location"], str(exc)) from None
+
+    def store(self, store: str) -> tuple[str, str] | None:
+        """The store's file and its type (PEM, PKCS12, JKS)."""
         location = self.values.get(f"zookeeper.ssl.{store}.location")
         if location is None or not location.value.strip():
             return None
@@ -135,12 +154,11 @@ class _Reader:
         else:
             extension = os.path.splitext(path)[1][1:].lower()
             kind = _STORE_TYPES.get(extension, "JKS")  # ZooKeeper's default: JKS
-        if kind != "PEM":
-            raise self.fail(location, f"a {kind} store: zksh reads PEM stores only "
-                                      "(zookeeper.ssl.*.type=PEM)")
-        if not os.access(path, os.R_OK):
+        if kind not in ("PEM", "PKCS12", "JKS"):
+            raise self.fail(location, f"a {kind} store: zksh reads PEM, PKCS12 and JKS stores")
+        if not os.path.isfile(path) or not os.access(path, os.R_OK):
             raise self.fail(location, f"cannot read {path}")
-        return path
+        return path, kind
 
     def check_loads(self, config: ClientConfig) -> None:
         """Load the stores now: a wrong password or a file that is not PEM is said before
@@ -149,7 +167,7 @@ class _Reader:
         if config.ca is not None:
             try:
                 context.load_verify_locations(config.ca)
-            except (ssl.SSLError, ValueError) as exc:
+            except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
                 entry = self.values["zookeeper.ssl.trustStore.location"]
                 raise self.fail(entry, f"no PEM certificate in {config.ca} ({_reason(exc)})"
                                 ) from None
@@ -157,7 +175,7 @@ class _Reader:
             try:
                 context.load_cert_chain(config.certfile, config.keyfile,
                                         password=config.keyfile_password or "")
-            except (ssl.SSLError, ValueError) as exc:
+            except (OSError, ValueError) as exc:
                 entry = self.values["zookeeper.ssl.keyStore.location"]
                 raise self.fail(entry, f"cannot load the certificate and key in "
                                        f"{config.certfile} (a wrong password, or not PEM: "
