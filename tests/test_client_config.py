@@ -13,7 +13,7 @@ from zkshell.client_config import ClientConfigError, load_client_config
 from zkshell.properties import Entry, parse_properties
 
 from .conftest import require_zookeeper, run_zksh
-from .tls_zookeeper import Certificates, TlsZooKeeper, make_certificates
+from .tls_zookeeper import Certificates, SaslZooKeeper, TlsZooKeeper, make_certificates
 
 SOCKET = "zookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty\n"
 
@@ -53,8 +53,8 @@ def test_properties_are_read_as_java_reads_them():
 # ---- files zksh cannot use: one line, exit 2 ------------------------------------------------
 @pytest.mark.parametrize(("content", "said"), [
     ("zookeeper.foo=1\n", "line 1: zookeeper.foo: not a ZooKeeper client setting zksh knows"),
-    ("# x\nzookeeper.sasl.clientconfig=Client\n",
-     "line 2: zookeeper.sasl.clientconfig: zksh cannot honour this setting yet"),
+    ("# x\nzookeeper.sasl.client.canonicalize.hostname=false\n",
+     "line 2: zookeeper.sasl.client.canonicalize.hostname: zksh cannot honour this setting yet"),
     ("zookeeper.ssl.protocol=TLSv1.3\n",
      "line 1: zookeeper.ssl.protocol: zksh cannot honour this setting yet"),
     ("zookeeper.client.secure=true\nzookeeper.ssl.trustStore.location=/x.bcfks\n",
@@ -182,3 +182,60 @@ def test_a_wrong_store_password_is_one_line_and_exit_2(tmp_path, certificates, k
     assert run.stderr.startswith(f"zksh: -client-configuration {path}, line 3: "
                                  "zookeeper.ssl.keyStore.location: ")
     assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+
+
+# ---- SASL DIGEST-MD5 ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def sasl_server():
+    require_zookeeper()
+    with SaslZooKeeper() as server:
+        yield server
+
+
+def sasl_properties(folder: Path, password: str, extra: str = "") -> str:
+    jaas = folder / "client.jaas"
+    jaas.write_text("/* zkCli's */\nClient {\n  org.apache.zookeeper.server.auth.DigestLoginModule"
+                    f' required\n  username="bob"\n  password="{password}";\n}};\n')
+    path = folder / "sasl.properties"
+    path.write_text(f"java.security.auth.login.config={jaas}\n" + extra)
+    return str(path)
+
+
+def test_sasl_digest_logs_in_and_whoami_shows_it_as_zkcli_does(tmp_path, sasl_server):
+    path = sasl_properties(tmp_path, "secret")
+    run = run_zksh("-client-configuration", path, "-server", sasl_server.address,
+                   input="whoami\nls /\n", timeout=30)
+    # What Java's ZooKeeperMain prints with -Djava.security.auth.login.config= the same file.
+    assert run.stdout.endswith(
+        "WatchedEvent state:SyncConnected type:None path:null\n\nWATCHER::\n\n"
+        "WatchedEvent state:SaslAuthenticated type:None path:null\n"
+        "Auth scheme: User\nsasl: bob\nip: 127.0.0.1\n[zookeeper]\n")
+    assert (run.returncode, run.stderr) == (0, "")
+
+
+def test_a_wrong_sasl_password_fails_as_zkcli_fails(tmp_path, sasl_server):
+    path = sasl_properties(tmp_path, "wrong")
+    run = run_zksh("-client-configuration", path, "-server", sasl_server.address,
+                   input="whoami\nls /\n", timeout=30)
+    assert run.stdout.endswith(
+        "WatchedEvent state:AuthFailed type:None path:null\nAuth scheme: User\nNot connected\n")
+    assert run.stderr == ""
+
+
+def test_sasl_off_or_unusable_jaas(tmp_path):
+    off = sasl_properties(tmp_path, "secret", extra="zookeeper.sasl.client=false\n")
+    assert load_client_config(off).kazoo_options() == {}
+    assert load_client_config(sasl_properties(tmp_path, "secret")).kazoo_options() == {
+        "sasl_options": {"mechanism": "DIGEST-MD5", "username": "bob", "password": "secret"}}
+    kerberos = tmp_path / "krb.jaas"
+    kerberos.write_text("Client {\n com.sun.security.auth.module.Krb5LoginModule required\n"
+                        " useKeyTab=true;\n};\n")
+    path = tmp_path / "krb.properties"
+    path.write_text(f"java.security.auth.login.config={kerberos}\n")
+    with pytest.raises(ClientConfigError, match="DIGEST-MD5 .* only, not "
+                                                "com.sun.security.auth.module.Krb5LoginModule"):
+        load_client_config(str(path))
+    path.write_text(f"java.security.auth.login.config={kerberos}\n"
+                    "zookeeper.sasl.clientconfig=Other\n")
+    with pytest.raises(ClientConfigError, match="has no section Other"):
+        load_client_config(str(path))

@@ -145,3 +145,43 @@ class _WithJars:
 
 
 __all__ = ["Certificates", "TlsZooKeeper", "find_installation", "make_certificates"]
+
+
+SERVER_JAAS = """Server {
+  org.apache.zookeeper.server.auth.DigestLoginModule required
+  user_bob="secret";
+};
+"""
+
+
+class SaslZooKeeper(LocalServer):
+    """LocalServer that takes SASL DIGEST-MD5 logins: user `bob`, password `secret`.
+
+    The server reads its JAAS file from a JVM flag, given through JAVA_TOOL_OPTIONS, which
+    the JVM reads at start-up."""
+
+    def _write_config(self, workdir: Path) -> Path:
+        config = super()._write_config(workdir)
+        (workdir / "server.jaas").write_text(SERVER_JAAS)
+        with config.open("a") as handle:
+            handle.write("authProvider.sasl="
+                         "org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n")
+        return config
+
+    def start(self) -> SaslZooKeeper:
+        import os
+        import tempfile
+
+        if self._workdir is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix="zksh-zk-sasl-"))
+        before = os.environ.get("JAVA_TOOL_OPTIONS")
+        os.environ["JAVA_TOOL_OPTIONS"] = (
+            f"-Djava.security.auth.login.config={self._workdir / 'server.jaas'}")
+        try:
+            super().start()
+        finally:
+            if before is None:
+                del os.environ["JAVA_TOOL_OPTIONS"]
+            else:
+                os.environ["JAVA_TOOL_OPTIONS"] = before
+        return self

@@ -7,7 +7,12 @@ trusts (`ca`), `zookeeper.ssl.hostnameVerification` kazoo's `check_hostname`.  S
 PKCS12 or JKS, as ZooKeeper 3.8 accepts them (`zookeeper.ssl.*.type`, or the file name's
 extension); the other two are turned into PEM by keystores.py.
 
-A key zksh does not know, or knows and cannot honour (BCFKS stores, SASL, the other TLS
+SASL: the JAAS file named by `java.security.auth.login.config` (zkCli takes it only as a JVM
+`-D` flag; zksh reads it here too), its `Client` section (`zookeeper.sasl.clientconfig`)
+with ZooKeeper's DigestLoginModule's username and password, become kazoo's `sasl_options`
+for DIGEST-MD5.
+
+A key zksh does not know, or knows and cannot honour (BCFKS stores, Kerberos, the other TLS
 settings), is an error that names it: a secure connection silently made plain, or a
 setting silently dropped, is worse than none.
 """
@@ -26,6 +31,11 @@ SECURE = "zookeeper.client.secure"
 SOCKET = "zookeeper.clientCnxnSocket"
 HOSTNAME_VERIFICATION = "zookeeper.ssl.hostnameVerification"
 SASL_CLIENT = "zookeeper.sasl.client"
+JAAS_FILE = "java.security.auth.login.config"
+SASL_SECTION = "zookeeper.sasl.clientconfig"
+SASL_SERVICE = "zookeeper.sasl.client.username"
+DIGEST_MODULE = "org.apache.zookeeper.server.auth.DigestLoginModule"
+_SASL_KEYS = {SASL_CLIENT, JAAS_FILE, SASL_SECTION, SASL_SERVICE}
 _STORE_KEYS = {f"zookeeper.ssl.{store}.{part}" for store in ("keyStore", "trustStore")
                for part in ("location", "password", "type")}
 # The Java client's socket classes: kazoo has its own socket, either is fine.
@@ -33,7 +43,7 @@ _SOCKETS = {"org.apache.zookeeper.ClientCnxnSocketNetty",
             "org.apache.zookeeper.ClientCnxnSocketNIO"}
 # Keys ZooKeeper's client knows that zksh cannot honour (yet): named, never dropped.
 _UNSUPPORTED_PREFIXES = ("zookeeper.ssl.", "zookeeper.sasl.", "zookeeper.server.",
-                         "java.security.auth.login.config", "zookeeper.kinit",
+                         "zookeeper.kinit",
                          "zookeeper.request.timeout", "zookeeper.disableAutoWatchReset",
                          "jute.maxbuffer", "zookeeper.fips-mode")
 # ZooKeeper's X509Util.KeyStoreFileType, from the type or the file name's extension.
@@ -57,14 +67,18 @@ class ClientConfig:
     keyfile_password: str | None = None
     verify_certs: bool = True
     check_hostname: bool = True
+    sasl_options: dict[str, str] | None = None  # SASL DIGEST-MD5, from the JAAS file
 
     def kazoo_options(self) -> dict[str, object]:
         """KazooClient's keyword arguments."""
-        if not self.use_ssl:
-            return {}
-        return {"use_ssl": True, "ca": self.ca, "certfile": self.certfile,
-                "keyfile": self.keyfile, "keyfile_password": self.keyfile_password,
-                "verify_certs": self.verify_certs, "check_hostname": self.check_hostname}
+        options: dict[str, object] = {}
+        if self.sasl_options:
+            options["sasl_options"] = dict(self.sasl_options)
+        if self.use_ssl:
+            options.update(use_ssl=True, ca=self.ca, certfile=self.certfile,
+                           keyfile=self.keyfile, keyfile_password=self.keyfile_password,
+                           verify_certs=self.verify_certs, check_hostname=self.check_hostname)
+        return options
 
 
 def load_client_config(path: str) -> ClientConfig:
@@ -104,8 +118,9 @@ class _Reader:
         if socket_class is not None and socket_class.value.strip() not in _SOCKETS:
             raise self.fail(socket_class, f"unknown class {socket_class.value.strip()}")
         verification = (self.get(HOSTNAME_VERIFICATION) or "true").lower() == "true"
+        sasl = self.sasl_options()
         if not secure:
-            return ClientConfig(self.path)
+            return ClientConfig(self.path, sasl_options=sasl)
         ca = self.store("trustStore")
         key_store = self.store("keyStore")
         password = self.get("zookeeper.ssl.keyStore.password") or None
@@ -120,7 +135,7 @@ class _Reader:
                                        "PEM"))
         config = ClientConfig(self.path, use_ssl=True, ca=ca[0] if ca is not None else None,
                               certfile=certfile, keyfile=certfile, keyfile_password=password,
-                              check_hostname=verification)
+                              check_hostname=verification, sasl_options=sasl)
         self.check_loads(config)
         return config
 
@@ -128,11 +143,51 @@ class _Reader:
         for key, entry in self.values.items():
             if key in (SECURE, SOCKET, HOSTNAME_VERIFICATION) or key in _STORE_KEYS:
                 continue
-            if key == SASL_CLIENT and entry.value.strip().lower() in ("true", "false"):
-                continue  # without a JAAS file the Java client does not use SASL either
+            if key in _SASL_KEYS:
+                continue
             if key.startswith(_UNSUPPORTED_PREFIXES):
                 raise self.fail(entry, "zksh cannot honour this setting yet")
             raise self.fail(entry, "not a ZooKeeper client setting zksh knows")
+
+    def sasl_options(self) -> dict[str, str] | None:
+        """DIGEST-MD5's username and password, from the JAAS file's section, when SASL is on
+        (`zookeeper.sasl.client`, true by default) and a JAAS file is named."""
+        from zkshell.jaas import DIGEST_MECHANISM, JaasError, parse_jaas
+
+        jaas = self.values.get(JAAS_FILE)
+        if jaas is None or (self.get(SASL_CLIENT) or "true").lower() != "true":
+            return None
+        path = jaas.value.strip()
+        try:
+            with open(path, encoding="utf-8") as handle:
+                sections = parse_jaas(handle.read())
+        except (OSError, UnicodeDecodeError) as exc:
+            raise self.fail(jaas, f"cannot read {path}: "
+                                  f"{getattr(exc, 'strerror', None) or exc}") from None
+        except JaasError as exc:
+            raise self.fail(jaas, f"{path} is not a JAAS configuration: {exc}") from None
+        section = self.get(SASL_SECTION) or "Client"
+        modules = sections.get(section)
+        if not modules:
+            raise self.fail(jaas, f"{path} has no section {section}")
+        module = modules[0]
+        if module.name != DIGEST_MODULE:
+            raise self.fail(jaas, f"{path}, section {section}: zksh speaks SASL DIGEST-MD5 "
+                                  f"({DIGEST_MODULE}) only, not {module.name}")
+        missing = [key for key in ("username", "password") if key not in module.options]
+        if missing:
+            raise self.fail(jaas, f"{path}, section {section}: no {' and no '.join(missing)}")
+        try:
+            import puresasl  # noqa: F401  kazoo's SASL; without it kazoo fails every connection
+        except ImportError:
+            raise self.fail(jaas, "SASL needs the pure-sasl package (pip install pure-sasl)"
+                            ) from None
+        options = {"mechanism": DIGEST_MECHANISM, "username": module.options["username"],
+                   "password": module.options["password"]}
+        service = self.get(SASL_SERVICE)
+        if service:
+            options["service"] = service
+        return options
 
     def converted(self, store: str, convert: Callable[[], tuple[str, str]]) -> tuple[str, str]:
         try:

@@ -174,6 +174,8 @@ class Session:
             client, lambda host, port, error: self._connect_failed(client, host, port, error))
         kazoo_private.follow_granted_timeouts(
             client, lambda timeout_ms: self._granted(client, timeout_ms))
+        if self.client_options.get("sasl_options"):
+            kazoo_private.follow_sasl_success(client, lambda: self._sasl_done(client))
         return client
 
     def _connect_pass(self, client: KazooClient, run_pass: Callable[[], object]) -> object:
@@ -203,6 +205,10 @@ class Session:
         failure = _connect_failure(host, port, error, client.handler.timeout_exception)
         if failure is not None and client is self.client:
             self.connect_failure = failure
+
+    def _sasl_done(self, client: KazooClient) -> None:
+        if client is self.client and not self._closing:
+            self._emit("SaslAuthenticated", "None", None)
 
     def _granted(self, client: KazooClient, timeout_ms: int) -> None:
         if client is self.client:
