@@ -11,15 +11,19 @@ from __future__ import annotations
 import os
 import sys
 
-from zkshell import __version__
+from zkshell import __version__, java_utf8
 from zkshell.config import MAX_TIMEOUT_MS, ConfigError, load_settings
 from zkshell.connect_string import InvalidConnectString, check_connect_string
 from zkshell.exit_status import ExitStatus
-from zkshell.modes import ShellOptions, run_one_shot, run_script
+from zkshell.modes import ShellOptions, run_one_shot, run_script, stdin_lines
+
+TYPE_CHECKING = False  # not typing's: importing typing costs one-shot start-up time
+if TYPE_CHECKING:
+    from zkshell.client_config import ClientConfig
 
 USAGE = """\
 usage: zksh [-server host:port[,host:port...][/chroot]] [-timeout ms] [-r]
-            [-waitforconnection] [--no-color] [cmd args...]
+            [-waitforconnection] [-client-configuration FILE] [--no-color] [cmd args...]
        zksh play SCENARIO.yaml [options]     (see: zksh play --help)
        zksh server [--port 2181] [options]   (see: zksh server --help)
 
@@ -31,6 +35,7 @@ usage: zksh [-server host:port[,host:port...][/chroot]] [-timeout ms] [-r]
   -timeout, --timeout session timeout in milliseconds (default 30000, or $ZKSH_TIMEOUT)
   -r                  read-only mode: connect to a read-only server if need be
   -waitforconnection  wait for the connection before running anything
+  -client-configuration FILE  zkCli's client properties: TLS (docs/shell.md)
   --no-color          no colour in the interactive shell (also: $NO_COLOR)
   -h, --help          this help;  --version  zksh's version
 
@@ -76,6 +81,8 @@ def parse_command_line(argv: list[str], environ: dict[str, str]) -> ShellOptions
                 options.server = value
             elif key == "timeout":
                 options.timeout_ms = _timeout_ms(value)
+            else:
+                options.client_config = _client_config(value)
         elif arg == "-r":
             options.read_only = True
         elif arg == "-waitforconnection":
@@ -90,6 +97,15 @@ def parse_command_line(argv: list[str], environ: dict[str, str]) -> ShellOptions
     except InvalidConnectString as exc:
         raise CommandLineError(f"zksh: {exc}") from None
     return options
+
+
+def _client_config(path: str) -> ClientConfig:
+    from zkshell.client_config import ClientConfigError, load_client_config  # ssl: not cheap
+
+    try:
+        return load_client_config(path)
+    except ClientConfigError as exc:
+        raise CommandLineError(f"zksh: -client-configuration {exc}") from None
 
 
 def _timeout_ms(value: str) -> int:
@@ -119,8 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(f"zksh {__version__}\n")
         return ExitStatus.OK
     # Java decodes its arguments and replaces bytes that are not UTF-8 with U+FFFD, so
-    # zkCli stores EF BF BD for them; Python hands them over as lone surrogates.
-    argv = [arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for arg in argv]
+    # zkCli stores EF BF BD for them (as many as Java's decoder makes); Python hands them
+    # over as lone surrogates.
+    argv = [java_utf8.decode(arg.encode("utf-8", "surrogateescape")) for arg in argv]
     try:
         options = parse_command_line(argv, dict(os.environ))
     except CommandLineError as exc:
@@ -130,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if options.command:
             return run_one_shot(options)
-        if not sys.stdin.isatty():
-            return run_script(options, sys.stdin)
+        if sys.stdin is None or not sys.stdin.isatty():
+            return run_script(options, stdin_lines())
         from zkshell.repl import run_repl
         return run_repl(options)
     except KeyboardInterrupt:

@@ -31,3 +31,17 @@ def check_connect_string(text: str) -> None:
             validate_path(chroot)
         except InvalidPath as exc:
             raise InvalidConnectString(f'Invalid chroot in "{text}": {exc}') from None
+
+
+def encodable_host(host: str) -> bool:
+    """Whether Python can put `host` into a DNS query at all.
+
+    `a..b`, a label over 63 characters, or bytes that are not UTF-8 (`$'\\xff'`) make
+    socket.getaddrinfo raise UnicodeError instead of failing to resolve, and kazoo's
+    connection thread dies of it.  zkCli treats such a name as one that does not resolve.
+    """
+    try:
+        host.strip().encode("idna")
+    except UnicodeError:
+        return False
+    return True

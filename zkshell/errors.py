@@ -35,11 +35,15 @@ class CommandNotFound(CliError):
 
 
 class RequestFailed(Exception):
-    """The server (or the connection) answered a request with a ZooKeeper error code."""
+    """The server (or the connection) answered a request with a ZooKeeper error code.
 
-    def __init__(self, code: int) -> None:
+    `path`, when a command sets it, is the failed request's own path: zkCli's message names
+    that one (KeeperException.getPath), which is not always the path the user typed."""
+
+    def __init__(self, code: int, path: str | None = None) -> None:
         super().__init__(code)
         self.code = code
+        self.path = path
 
 
 class NotConnected(Exception):

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
+from zkshell.tokenizer import split_line
+
 
 class ShellHistory(FileHistory):
     def __init__(self, filename: str, size: int) -> None:
@@ -25,6 +27,7 @@ class ShellHistory(FileHistory):
         self.size = size
         self.broken = False  # the file cannot be written: keep this run's lines in memory
         _trim(filename, size)
+        _owner_only(filename)
 
     def append_string(self, string: str) -> None:
         """prompt_toolkit calls this on Enter; `record` is called after the command ran."""
@@ -67,8 +70,11 @@ class MemoryHistory(InMemoryHistory):
 
 
 def is_private(line: str) -> bool:
-    """Kept out of the file: credentials (`addauth`), and lines typed after a space."""
-    words = line.split()
+    """Kept out of the file: credentials (`addauth`), and lines typed after a space.
+
+    The words are zkCli's, quotes removed: `"addauth" digest u:p` runs addauth too.
+    """
+    words = split_line(line)
     return line[:1].isspace() or (bool(words) and words[0] == "addauth")
 
 
@@ -104,6 +110,16 @@ def _unreadable(filename: str) -> str | None:
         return exc.strerror or str(exc)
 
 
+def _owner_only(filename: str) -> None:
+    """A file made by an older zksh or by hand may be readable by others: it holds commands
+    with znode data, so it is made owner-only, as a new one is created."""
+    try:
+        if os.stat(filename).st_mode & 0o077:
+            os.chmod(filename, 0o600)
+    except OSError:
+        pass  # missing (created later, 0600) or not ours: nothing to do
+
+
 def _trim(filename: str, size: int) -> None:
     """Keep the newest `size` entries of a FileHistory file (an entry: `# date`, `+line`s)."""
     try:
@@ -123,7 +139,8 @@ def _trim(filename: str, size: int) -> None:
                     for entry in kept[-size:])
     temporary = f"{filename}.tmp{os.getpid()}"
     try:
-        with open(temporary, "wb") as handle:
+        with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                  "wb") as handle:
             handle.write(text)
         os.replace(temporary, filename)
     except OSError:

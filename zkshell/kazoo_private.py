@@ -46,6 +46,7 @@ RELIED_ON: dict[str, dict[str, tuple[str, ...] | None]] = {
     "ConnectionHandler": {
         "_connect_loop": ("retry",),
         "_connect": ("host", "hostip", "port"),
+        "_authenticate_with_sasl": ("host", "timeout"),
         "_invoke": ("timeout", "request", "xid"),
         "_read_watch_event": ("buffer", "offset"),
         "_socket": None,          # the socket of the current connection attempt, or None
@@ -220,6 +221,24 @@ def follow_connect_failures(client: KazooClient, failed: FailedHook) -> None:
             raise
 
     connection._connect = connect
+
+
+def follow_sasl_success(client: KazooClient, succeeded: Callable[[], None]) -> None:
+    """Call `succeeded()` each time SASL authentication (kazoo's `sasl_options`) completes on
+    a new connection, on kazoo's connection thread, before any queued request is sent.
+
+    The Java client then delivers `state:SaslAuthenticated`, which zkCli prints; kazoo
+    reports a SASL failure (AUTH_FAILED) and nothing on success.
+    """
+    connection = client._connection
+    original = connection._authenticate_with_sasl
+
+    def authenticate(host: str, timeout: float) -> object:
+        result = original(host, timeout)
+        succeeded()
+        return result
+
+    connection._authenticate_with_sasl = authenticate
 
 
 def read_watch_events(client: KazooClient, reader: WatchReader) -> Callable[[], None]:

@@ -16,8 +16,9 @@ from zkshell.exit_status import ExitStatus
 
 TYPE_CHECKING = False  # not typing's: importing typing costs one-shot start-up time
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
+    from zkshell.client_config import ClientConfig
     from zkshell.shell import Shell
     from zkshell.sinks import Sink
 
@@ -36,6 +37,7 @@ class ShellOptions:
     wait_for_connection: bool = False
     command: list[str] = field(default_factory=list)
     settings: Settings = field(default_factory=Settings)
+    client_config: ClientConfig | None = None  # -client-configuration: TLS for kazoo
 
 
 def make_shell(options: ShellOptions, sink: Sink) -> Shell:
@@ -43,7 +45,9 @@ def make_shell(options: ShellOptions, sink: Sink) -> Shell:
     from zkshell.session import Session
     from zkshell.shell import Shell
 
-    session = Session(options.server, options.timeout_ms, options.read_only)
+    session = Session(options.server, options.timeout_ms, options.read_only,
+                      client_options=(options.client_config.kazoo_options()
+                                      if options.client_config is not None else None))
     return Shell(session, sink.event)
 
 
@@ -70,6 +74,19 @@ def run_one_shot(options: ShellOptions) -> int:
         return output.exit_code
     finally:
         shell.session.close()
+
+
+def stdin_lines() -> Iterator[str]:
+    """Standard input's lines, decoded as zkCli's Java reader decodes them (java_utf8.py).
+
+    Line by line: a newline is never part of a malformed sequence, so each line decodes as
+    it would within the whole input.  A closed stdin is an empty script."""
+    from zkshell import java_utf8
+
+    if sys.stdin is None:
+        return
+    for raw in sys.stdin.buffer:
+        yield java_utf8.decode(raw)
 
 
 def run_script(options: ShellOptions, lines: Iterable[str]) -> int:

@@ -42,7 +42,7 @@ from zkshell.completion import ZkCompleter, parent_of
 from zkshell.config import Settings
 from zkshell.crash import Crash, CrashOnSignals, ctrl_c, leave_open
 from zkshell.history import MemoryHistory, ShellHistory, open_history
-from zkshell.modes import ShellOptions, make_shell, run_script
+from zkshell.modes import ShellOptions, make_shell, run_script, stdin_lines
 from zkshell.shell import Shell
 from zkshell.sinks.pipe import PipeSink
 from zkshell.sinks.terminal import TerminalSink
@@ -238,7 +238,7 @@ def run_repl(options: ShellOptions) -> int:
     if terminal is None:
         # No terminal to draw a prompt on: the typed lines are read as a script's, so that
         # stdout still gets only what the commands print.
-        return run_script(options, sys.stdin)
+        return run_script(options, stdin_lines())
     with terminal:
         return _run(options, PipeSink(), terminal)
 

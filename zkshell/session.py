@@ -23,7 +23,7 @@ from kazoo.retry import KazooRetry
 
 from zkshell import kazoo_private, zkprotocol
 from zkshell.config import DEFAULT_SERVER, DEFAULT_TIMEOUT_MS
-from zkshell.connect_string import check_connect_string
+from zkshell.connect_string import check_connect_string, encodable_host
 from zkshell.errors import (
     AUTH_FAILED,
     CONNECTION_LOSS,
@@ -104,8 +104,11 @@ class Session:
     """A zkCli-like session: `connect`, `close`, `call`, and a zkCli state for the prompt."""
 
     def __init__(self, server: str = DEFAULT_SERVER, timeout_ms: int = DEFAULT_TIMEOUT_MS,
-                 read_only: bool = False, sink: EventSink | None = None) -> None:
+                 read_only: bool = False, sink: EventSink | None = None,
+                 client_options: dict[str, object] | None = None) -> None:
         self.server = server
+        # KazooClient's TLS arguments, from -client-configuration (client_config.py).
+        self.client_options = dict(client_options or {})
         self.timeout_ms = timeout_ms
         self.read_only = read_only
         self.sink: EventSink = sink or (lambda event: None)
@@ -124,6 +127,7 @@ class Session:
         self._ended: str | None = None
         self._closing = False
         self._was_connected = False  # a later CONNECTED is a reconnect: restore the watches
+        self._host_names: list[str] = []  # the server list's names, as the user gave them
 
     # ---- lifecycle -------------------------------------------------------------------
     def connect(self, server: str | None = None) -> None:
@@ -155,7 +159,12 @@ class Session:
             connection_retry=KazooRetry(max_tries=-1, delay=0.1, backoff=1.5,
                                         max_delay=1.0, max_jitter=0.2),
             logger=_kazoo_log,
+            **self.client_options,
         )
+        # Names Python cannot encode are left out, so they fail as unresolved names do
+        # (kazoo skips those) rather than killing kazoo's thread with a UnicodeError.
+        self._host_names = [host for host, _port in client.hosts]
+        client.hosts = [(host, port) for host, port in client.hosts if encodable_host(host)]
         zkprotocol.install_event_hook(client, self._on_server_event)
         kazoo_private.follow_state_changes(
             client, lambda previous, state: self._on_state_change(client, previous, state))
@@ -165,6 +174,8 @@ class Session:
             client, lambda host, port, error: self._connect_failed(client, host, port, error))
         kazoo_private.follow_granted_timeouts(
             client, lambda timeout_ms: self._granted(client, timeout_ms))
+        if self.client_options.get("sasl_options"):
+            kazoo_private.follow_sasl_success(client, lambda: self._sasl_done(client))
         return client
 
     def _connect_pass(self, client: KazooClient, run_pass: Callable[[], object]) -> object:
@@ -179,7 +190,7 @@ class Session:
             if (self._connections == connections_before and client is self.client
                     and self._failed_connects == failed_before):
                 # No server was even tried: none of the names resolved.
-                names = ", ".join(host for host, _port in client.hosts)
+                names = ", ".join(self._host_names)
                 self.connect_failure = ConnectFailure("unresolved", names)
             raise
         finally:
@@ -194,6 +205,10 @@ class Session:
         failure = _connect_failure(host, port, error, client.handler.timeout_exception)
         if failure is not None and client is self.client:
             self.connect_failure = failure
+
+    def _sasl_done(self, client: KazooClient) -> None:
+        if client is self.client and not self._closing:
+            self._emit("SaslAuthenticated", "None", None)
 
     def _granted(self, client: KazooClient, timeout_ms: int) -> None:
         if client is self.client:

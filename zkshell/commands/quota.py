@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from kazoo.protocol.serialization import Create, Delete, Exists, GetChildren, GetData, SetData
 from kazoo.security import OPEN_ACL_UNSAFE
@@ -64,13 +65,22 @@ def stat_path(path: str) -> str:
     return f"{QUOTA_ROOT}{path}/{STAT_NODE}"
 
 
+def _call(ctx: Context, make: Callable[[str], object], path: str) -> object:
+    """`make(server path)` sent; a failure names `path`, as zkCli's KeeperException does."""
+    try:
+        return ctx.session.call(make(ctx.session.server_path(path)))
+    except RequestFailed as failed:
+        failed.path = path
+        raise
+
+
 def _get(ctx: Context, path: str) -> StatsTrack:
-    data, _stat = ctx.session.call(GetData(ctx.session.server_path(path), None))
+    data, _stat = _call(ctx, lambda server_path: GetData(server_path, None), path)
     return StatsTrack((data or b"").decode("utf-8", errors="replace"))
 
 
 def _exists(ctx: Context, path: str) -> bool:
-    return ctx.session.call(Exists(ctx.session.server_path(path), None)) is not None
+    return _call(ctx, lambda server_path: Exists(server_path, None), path) is not None
 
 
 def _create_if_missing(ctx: Context, path: str, data: bytes | None) -> None:
@@ -212,7 +222,7 @@ def delquota(ctx: Context, words: list[str]) -> None:
         if failed.code == NO_NODE:
             ctx.err(f"quota for {path} does not exist.\n")
             return
-        raise zookeeper_error(failed.code, path) from None
+        raise zookeeper_error(failed.code, failed.path or path) from None
 
 
 def _delete_quota(ctx: Context, path: str, keys: list[str]) -> None:
@@ -225,18 +235,19 @@ def _delete_quota(ctx: Context, path: str, keys: list[str]) -> None:
     if keys:
         for key in keys:
             track.values[key] = -1
-        ctx.session.call(SetData(ctx.session.server_path(limit), str(track).encode(), -1))
+        data = str(track).encode()
+        _call(ctx, lambda server_path: SetData(server_path, data, -1), limit)
         return
-    for child in ctx.session.call(GetChildren(ctx.session.server_path(parent), None)):
-        ctx.session.call(Delete(ctx.session.server_path(f"{parent}/{child}"), -1))
+    for child in _call(ctx, lambda server_path: GetChildren(server_path, None), parent):
+        _call(ctx, lambda server_path: Delete(server_path, -1), f"{parent}/{child}")
     _trim_empty_quota_nodes(ctx, parent)
 
 
 def _trim_empty_quota_nodes(ctx: Context, node: str) -> None:
     while node != QUOTA_ROOT:
-        if ctx.session.call(GetChildren(ctx.session.server_path(node), None)):
+        if _call(ctx, lambda server_path: GetChildren(server_path, None), node):
             return
-        ctx.session.call(Delete(ctx.session.server_path(node), -1))
+        _call(ctx, lambda server_path: Delete(server_path, -1), node)
         node = node[:node.rfind("/")]
 
 
@@ -252,6 +263,6 @@ def listquota(ctx: Context, words: list[str]) -> None:
         if failed.code == NO_NODE:
             ctx.err(f"quota for {path} does not exist.\n")
             return
-        raise zookeeper_error(failed.code, path) from None
+        raise zookeeper_error(failed.code, failed.path or path) from None
     ctx.out(f"Output quota for {path} {quota}\n")
     ctx.out(f"Output stat for {path} {stats}\n")

@@ -256,9 +256,12 @@ def _server_problems(address: str) -> list[str]:
 
     try:
         check_connect_string(address)
-        Target.parse(address)
-    except (InvalidConnectString, ValueError) as exc:
+    except InvalidConnectString as exc:
         return [f"zksh play: {exc}"]
+    try:
+        Target.parse(address)
+    except ValueError as exc:
+        return [str(exc)]  # Target's refusal starts with "zksh play" already
     return []
 
 

@@ -58,7 +58,7 @@ class Target:
 
         hosts, chroot = collect_hosts(address)
         if not hosts:
-            raise ValueError(f"no server in {address}")
+            raise ValueError(f"zksh play: no server in {address}")
         return cls(tuple(hosts), chroot or "", address)
 
     @property

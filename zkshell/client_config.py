@@ -1,0 +1,241 @@
+"""zkCli's `-client-configuration FILE`: ZooKeeper's client properties, mapped onto kazoo.
+
+zkCli reads the file into a ZKClientConfig.  zksh reads the same keys and gives kazoo what they
+ask for: `zookeeper.client.secure` is TLS (`use_ssl`), the key store is the client's
+certificate and key (`certfile`, `keyfile`, `keyfile_password`), the trust store the CAs it
+trusts (`ca`), `zookeeper.ssl.hostnameVerification` kazoo's `check_hostname`.  Stores are PEM,
+PKCS12 or JKS, as ZooKeeper 3.8 accepts them (`zookeeper.ssl.*.type`, or the file name's
+extension); the other two are turned into PEM by keystores.py.
+
+SASL: the JAAS file named by `java.security.auth.login.config` (zkCli takes it only as a JVM
+`-D` flag; zksh reads it here too), its `Client` section (`zookeeper.sasl.clientconfig`)
+with ZooKeeper's DigestLoginModule's username and password, become kazoo's `sasl_options`
+for DIGEST-MD5.
+
+A key zksh does not know, or knows and cannot honour (BCFKS stores, Kerberos, the other TLS
+settings), is an error that names it: a secure connection silently made plain, or a
+setting silently dropped, is worse than none.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from zkshell import keystores
+from zkshell.properties import Entry, PropertiesError, parse_properties
+
+SECURE = "zookeeper.client.secure"
+SOCKET = "zookeeper.clientCnxnSocket"
+HOSTNAME_VERIFICATION = "zookeeper.ssl.hostnameVerification"
+SASL_CLIENT = "zookeeper.sasl.client"
+JAAS_FILE = "java.security.auth.login.config"
+SASL_SECTION = "zookeeper.sasl.clientconfig"
+SASL_SERVICE = "zookeeper.sasl.client.username"
+DIGEST_MODULE = "org.apache.zookeeper.server.auth.DigestLoginModule"
+_SASL_KEYS = {SASL_CLIENT, JAAS_FILE, SASL_SECTION, SASL_SERVICE}
+_STORE_KEYS = {f"zookeeper.ssl.{store}.{part}" for store in ("keyStore", "trustStore")
+               for part in ("location", "password", "type")}
+# The Java client's socket classes: kazoo has its own socket, either is fine.
+_SOCKETS = {"org.apache.zookeeper.ClientCnxnSocketNetty",
+            "org.apache.zookeeper.ClientCnxnSocketNIO"}
+# Keys ZooKeeper's client knows that zksh cannot honour (yet): named, never dropped.
+_UNSUPPORTED_PREFIXES = ("zookeeper.ssl.", "zookeeper.sasl.", "zookeeper.server.",
+                         "zookeeper.kinit",
+                         "zookeeper.request.timeout", "zookeeper.disableAutoWatchReset",
+                         "jute.maxbuffer", "zookeeper.fips-mode")
+# ZooKeeper's X509Util.KeyStoreFileType, from the type or the file name's extension.
+_STORE_TYPES = {"pem": "PEM", "pkcs12": "PKCS12", "p12": "PKCS12", "pfx": "PKCS12",
+                "jks": "JKS", "bcfks": "BCFKS"}
+
+
+class ClientConfigError(ValueError):
+    """The file cannot be used; the message names the file and what is wrong, on one line."""
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """What the file asks of the connection, in kazoo's terms."""
+
+    path: str
+    use_ssl: bool = False
+    ca: str | None = None
+    certfile: str | None = None
+    keyfile: str | None = None
+    keyfile_password: str | None = None
+    verify_certs: bool = True
+    check_hostname: bool = True
+    sasl_options: dict[str, str] | None = None  # SASL DIGEST-MD5, from the JAAS file
+
+    def kazoo_options(self) -> dict[str, object]:
+        """KazooClient's keyword arguments."""
+        options: dict[str, object] = {}
+        if self.sasl_options:
+            options["sasl_options"] = dict(self.sasl_options)
+        if self.use_ssl:
+            options.update(use_ssl=True, ca=self.ca, certfile=self.certfile,
+                           keyfile=self.keyfile, keyfile_password=self.keyfile_password,
+                           verify_certs=self.verify_certs, check_hostname=self.check_hostname)
+        return options
+
+
+def load_client_config(path: str) -> ClientConfig:
+    """Read and check `path` as zkCli's -client-configuration; raise ClientConfigError."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise ClientConfigError(f"{path}: {exc.strerror or exc}") from None
+    try:
+        # Properties.load(InputStream) reads ISO 8859-1.
+        entries = parse_properties(raw.decode("latin-1"))
+    except PropertiesError as exc:
+        raise ClientConfigError(f"{path}: {exc}") from None
+    values: dict[str, Entry] = {}
+    for entry in entries:
+        values[entry.key] = entry
+    return _Reader(path, values).config()
+
+
+class _Reader:
+    def __init__(self, path: str, values: dict[str, Entry]) -> None:
+        self.path = path
+        self.values = values
+
+    def fail(self, entry: Entry, why: str) -> ClientConfigError:
+        return ClientConfigError(f"{self.path}, line {entry.line}: {entry.key}: {why}")
+
+    def get(self, key: str) -> str | None:
+        entry = self.values.get(key)
+        return entry.value.strip() if entry is not None else None
+
+    def config(self) -> ClientConfig:
+        self.refuse_what_cannot_be_honoured()
+        secure = (self.get(SECURE) or "").lower() == "true"  # Boolean.parseBoolean
+        socket_class = self.values.get(SOCKET)
+        if socket_class is not None and socket_class.value.strip() not in _SOCKETS:
+            raise self.fail(socket_class, f"unknown class {socket_class.value.strip()}")
+        verification = (self.get(HOSTNAME_VERIFICATION) or "true").lower() == "true"
+        sasl = self.sasl_options()
+        if not secure:
+            return ClientConfig(self.path, sasl_options=sasl)
+        ca = self.store("trustStore")
+        key_store = self.store("keyStore")
+        password = self.get("zookeeper.ssl.keyStore.password") or None
+        certfile = key_store[0] if key_store is not None else None
+        if key_store is not None and key_store[1] != "PEM":
+            certfile, password = self.converted(
+                "keyStore", lambda: keystores.key_store_pem(key_store[0], password, key_store[1]))
+        if ca is not None and ca[1] != "PEM":
+            trust_password = self.get("zookeeper.ssl.trustStore.password") or None
+            ca = self.converted(
+                "trustStore", lambda: (keystores.trust_store_pem(ca[0], trust_password, ca[1]),
+                                       "PEM"))
+        config = ClientConfig(self.path, use_ssl=True, ca=ca[0] if ca is not None else None,
+                              certfile=certfile, keyfile=certfile, keyfile_password=password,
+                              check_hostname=verification, sasl_options=sasl)
+        self.check_loads(config)
+        return config
+
+    def refuse_what_cannot_be_honoured(self) -> None:
+        for key, entry in self.values.items():
+            if key in (SECURE, SOCKET, HOSTNAME_VERIFICATION) or key in _STORE_KEYS:
+                continue
+            if key in _SASL_KEYS:
+                continue
+            if key.startswith(_UNSUPPORTED_PREFIXES):
+                raise self.fail(entry, "zksh cannot honour this setting yet")
+            raise self.fail(entry, "not a ZooKeeper client setting zksh knows")
+
+    def sasl_options(self) -> dict[str, str] | None:
+        """DIGEST-MD5's username and password, from the JAAS file's section, when SASL is on
+        (`zookeeper.sasl.client`, true by default) and a JAAS file is named."""
+        from zkshell.jaas import DIGEST_MECHANISM, JaasError, parse_jaas
+
+        jaas = self.values.get(JAAS_FILE)
+        if jaas is None or (self.get(SASL_CLIENT) or "true").lower() != "true":
+            return None
+        path = jaas.value.strip()
+        try:
+            with open(path, encoding="utf-8") as handle:
+                sections = parse_jaas(handle.read())
+        except (OSError, UnicodeDecodeError) as exc:
+            raise self.fail(jaas, f"cannot read {path}: "
+                                  f"{getattr(exc, 'strerror', None) or exc}") from None
+        except JaasError as exc:
+            raise self.fail(jaas, f"{path} is not a JAAS configuration: {exc}") from None
+        section = self.get(SASL_SECTION) or "Client"
+        modules = sections.get(section)
+        if not modules:
+            raise self.fail(jaas, f"{path} has no section {section}")
+        module = modules[0]
+        if module.name != DIGEST_MODULE:
+            raise self.fail(jaas, f"{path}, section {section}: zksh speaks SASL DIGEST-MD5 "
+                                  f"({DIGEST_MODULE}) only, not {module.name}")
+        missing = [key for key in ("username", "password") if key not in module.options]
+        if missing:
+            raise self.fail(jaas, f"{path}, section {section}: no {' and no '.join(missing)}")
+        try:
+            import puresasl  # noqa: F401  kazoo's SASL; without it kazoo fails every connection
+        except ImportError:
+            raise self.fail(jaas, "SASL needs the pure-sasl package (pip install pure-sasl)"
+                            ) from None
+        options = {"mechanism": DIGEST_MECHANISM, "username": module.options["username"],
+                   "password": module.options["password"]}
+        service = self.get(SASL_SERVICE)
+        if service:
+            options["service"] = service
+        return options
+
+    def converted(self, store: str, convert: Callable[[], tuple[str, str]]) -> tuple[str, str]:
+        try:
+            return convert()
+        except keystores.StoreError as exc:
+            raise self.fail(self.values[f"zookeeper.ssl.{store}.location"], str(exc)) from None
+
+    def store(self, store: str) -> tuple[str, str] | None:
+        """The store's file and its type (PEM, PKCS12, JKS)."""
+        location = self.values.get(f"zookeeper.ssl.{store}.location")
+        if location is None or not location.value.strip():
+            return None
+        path = location.value.strip()
+        type_entry = self.values.get(f"zookeeper.ssl.{store}.type")
+        if type_entry is not None and type_entry.value.strip():
+            kind = _STORE_TYPES.get(type_entry.value.strip().lower())
+            if kind is None:
+                raise self.fail(type_entry, f"unknown store type {type_entry.value.strip()}")
+        else:
+            extension = os.path.splitext(path)[1][1:].lower()
+            kind = _STORE_TYPES.get(extension, "JKS")  # ZooKeeper's default: JKS
+        if kind not in ("PEM", "PKCS12", "JKS"):
+            raise self.fail(location, f"a {kind} store: zksh reads PEM, PKCS12 and JKS stores")
+        if not os.path.isfile(path) or not os.access(path, os.R_OK):
+            raise self.fail(location, f"cannot read {path}")
+        return path, kind
+
+    def check_loads(self, config: ClientConfig) -> None:
+        """Load the stores now: a wrong password or a file that is not PEM is said before
+        connecting, not as a connection that never comes."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if config.ca is not None:
+            try:
+                context.load_verify_locations(config.ca)
+            except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+                entry = self.values["zookeeper.ssl.trustStore.location"]
+                raise self.fail(entry, f"no PEM certificate in {config.ca} ({_reason(exc)})"
+                                ) from None
+        if config.certfile is not None:
+            try:
+                context.load_cert_chain(config.certfile, config.keyfile,
+                                        password=config.keyfile_password or "")
+            except (OSError, ValueError) as exc:
+                entry = self.values["zookeeper.ssl.keyStore.location"]
+                raise self.fail(entry, f"cannot load the certificate and key in "
+                                       f"{config.certfile} (a wrong password, or not PEM: "
+                                       f"{_reason(exc)})") from None
+
+
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "reason", None) or str(exc)
