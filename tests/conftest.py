@@ -106,11 +106,11 @@ class EmbeddedBackend:
 
     @property
     def min_session_timeout_ms(self) -> int:
-        return 2 * self.tick_time_ms
+        return self.server.min_session_timeout_ms
 
     @property
     def max_session_timeout_ms(self) -> int:
-        return 20 * self.tick_time_ms
+        return self.server.max_session_timeout_ms
 
     def start(self) -> EmbeddedBackend:
         self.server.start()

@@ -16,7 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from zkshell.server import LocalServer, ZooKeeperUnavailable, four_letter_word, free_port
+from zkshell.server import (
+    LocalServer,
+    ZooKeeperUnavailable,
+    four_letter_word,
+    free_port,
+    parse_cons,
+)
 
 LEADER = "leader"
 FOLLOWER = "follower"
@@ -235,12 +241,11 @@ class LocalEnsemble:
 
     def serving(self, session_id: int) -> int | None:
         """The member a session is connected to, from each member's `cons`; None if none."""
-        needle = f"sid=0x{session_id:x},"
         for member in self.members:
             if not member.running:
                 continue
             try:
-                if needle in four_letter_word(member.host, member.port, "cons"):
+                if session_id in parse_cons(four_letter_word(member.host, member.port, "cons")):
                     return member.myid
             except OSError:
                 continue

@@ -68,6 +68,34 @@ def four_letter_word(host: str, port: int, word: str, timeout: float = 1.0) -> s
     return b"".join(chunks).decode(errors="replace")
 
 
+def parse_wchp(answer: str) -> dict[str, list[int]]:
+    """`wchp`'s answer: path -> the session ids watching it."""
+    found: dict[str, list[int]] = {}
+    path = None
+    for line in answer.splitlines():
+        if line.startswith("\t") and path is not None:
+            found[path].append(_session_id(line.strip()))
+        elif line.startswith("/"):
+            path = line
+            found[path] = []
+    return found
+
+
+def parse_cons(answer: str) -> set[int]:
+    """`cons`'s answer: the session ids with a connection."""
+    found = set()
+    for line in answer.splitlines():
+        start = line.find(",sid=0x")
+        if start >= 0:
+            found.add(_session_id(line[start + 5:].split(",")[0].rstrip(")")))
+    return found
+
+
+def _session_id(text: str) -> int:
+    value = int(text, 16)
+    return value - (1 << 64) if value >= 1 << 63 else value  # a Java long
+
+
 def session_handshake(host: str, port: int, timeout: float = 1.0) -> bool:
     """Open a ZooKeeper session and close it again; True when the server accepts sessions."""
     return granted_session_timeout(host, port, 4000, timeout) is not None

@@ -144,6 +144,14 @@ class EmbeddedServer:
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
+    @property
+    def min_session_timeout_ms(self) -> int:
+        return self.core.sessions.min_timeout_ms
+
+    @property
+    def max_session_timeout_ms(self) -> int:
+        return self.core.sessions.max_timeout_ms
+
     def start(self) -> EmbeddedServer:
         """Bind and serve on a thread of its own; raises OSError if the port is taken."""
         if self._thread is not None:

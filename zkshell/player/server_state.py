@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from zkshell.player.leftovers import top_znodes
 from zkshell.player.scenario import Scenario
+from zkshell.server import parse_cons, parse_wchp
 from zkshell.tokenizer import split_line
 
 NODE_LIMIT = 60  # znodes a pane can show: beyond it, "… N more"
@@ -106,34 +107,6 @@ class EmbeddedSource(Source):
 
 CHILD_NOTE = ("child watches: as each session registered them (ZooKeeper's four-letter "
               "words list data watches only)")
-
-
-def parse_wchp(answer: str) -> dict[str, list[int]]:
-    """`wchp`'s answer: path -> the session ids watching it."""
-    found: dict[str, list[int]] = {}
-    path = None
-    for line in answer.splitlines():
-        if line.startswith("\t") and path is not None:
-            found[path].append(_session_id(line.strip()))
-        elif line.startswith("/"):
-            path = line
-            found[path] = []
-    return found
-
-
-def parse_cons(answer: str) -> set[int]:
-    """`cons`'s answer: the session ids with a connection."""
-    found = set()
-    for line in answer.splitlines():
-        start = line.find(",sid=0x")
-        if start >= 0:
-            found.add(_session_id(line[start + 5:].split(",")[0].rstrip(")")))
-    return found
-
-
-def _session_id(text: str) -> int:
-    value = int(text, 16)
-    return value - (1 << 64) if value >= 1 << 63 else value  # a Java long
 
 
 def refused(answer: str) -> bool:
