@@ -233,6 +233,10 @@ class _Reader:
             raise self.fail(jaas, f"{path} is not a JAAS configuration: {exc}") from None
         section = self.get(SASL_SECTION) or "Client"
         modules = sections.get(section)
+        if not modules and SASL_SECTION not in self.values and JAAS_FILE in self.flags:
+            # As Java's client: no `Client` section, and none named, is no SASL.  A JAAS
+            # file in JVMFLAGS is often the server's own (its `Server` section).
+            return None
         if not modules:
             raise self.fail(jaas, f"{path} has no section {section}")
         module = modules[0]

@@ -313,6 +313,17 @@ def use_ssl_context(client: KazooClient, context: ssl.SSLContext) -> None:
     client.handler.create_connection = create_connection  # type: ignore[method-assign]
 
 
+def new_client(client_options: dict[str, object] | None, **arguments: object) -> KazooClient:
+    """A KazooClient with -client-configuration's arguments (ClientConfig.kazoo_options)
+    over `arguments`; its `ssl_context`, if any, given to it with use_ssl_context."""
+    options = dict(client_options or {})
+    context = options.pop("ssl_context", None)
+    client = KazooClient(**arguments, **options)
+    if isinstance(context, ssl.SSLContext):
+        use_ssl_context(client, context)
+    return client
+
+
 # ---- stopping -------------------------------------------------------------------------------
 # How long closing a session may take.  kazoo's stop() waits for its connection thread,
 # which may sit in a read that a server that does not answer never ends (30 s and more);

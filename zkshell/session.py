@@ -151,11 +151,10 @@ class Session:
         self.client.start_async()
 
     def _new_client(self) -> KazooClient:
-        options = dict(self.client_options)
-        # The SSLContext client_config.py built (protocol versions, suites): kazoo 2.11
-        # builds its own from use_ssl, ca, certfile..., which cannot narrow them.
-        ssl_context = options.pop("ssl_context", None)
-        client = KazooClient(
+        # With TLS, the SSLContext client_config.py built (protocol versions, suites):
+        # kazoo 2.11 builds its own from use_ssl, ca, certfile..., which cannot narrow them.
+        client = kazoo_private.new_client(
+            self.client_options,
             hosts=self.server,
             timeout=self.timeout_ms / 1000.0,
             read_only=self.read_only,
@@ -163,10 +162,7 @@ class Session:
             connection_retry=KazooRetry(max_tries=-1, delay=0.1, backoff=1.5,
                                         max_delay=1.0, max_jitter=0.2),
             logger=_kazoo_log,
-            **options,
         )
-        if ssl_context is not None:
-            kazoo_private.use_ssl_context(client, ssl_context)
         # Names Python cannot encode are left out, so they fail as unresolved names do
         # (kazoo skips those) rather than killing kazoo's thread with a UnicodeError.
         self._host_names = [host for host, _port in client.hosts]
