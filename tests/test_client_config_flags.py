@@ -101,3 +101,18 @@ def test_a_client_enabling_tls13_only_fails_against_a_tls12_server(tmp_path, cer
     # the file says (docs/shell.md), and fails as any failed handshake does in zkCli.
     assert (run.returncode, run.stdout, run.stderr) == (
         1, "", "KeeperErrorCode = ConnectionLoss for /\n")
+
+
+def test_a_servers_jaas_file_in_jvmflags_is_no_sasl_as_in_java(tmp_path):
+    server_jaas = tmp_path / "server.jaas"
+    server_jaas.write_text('Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule '
+                           'required\n  user_bob="secret";\n};\n')
+    flags = {"JVMFLAGS": f"-Djava.security.auth.login.config={server_jaas}"}
+    from zkshell.client_config import ClientConfigError, config_from_flags
+
+    config = config_from_flags(flags)
+    assert config is not None and config.kazoo_options() == {} and config.asks_for == []
+    # A section asked for by name must be there, as in Java.
+    flags["CLIENT_JVMFLAGS"] = "-Dzookeeper.sasl.clientconfig=Client"
+    with pytest.raises(ClientConfigError, match="has no section Client"):
+        config_from_flags(flags)
