@@ -13,22 +13,10 @@ import pytest
 from zkshell.client_config import ClientConfigError, load_client_config
 from zkshell.properties import Entry, parse_properties
 
-from .conftest import require_zookeeper, run_zksh
-from .tls_zookeeper import Certificates, SaslZooKeeper, TlsZooKeeper, make_certificates
+from .conftest import run_zksh
+from .tls_zookeeper import Certificates
 
 SOCKET = "zookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty\n"
-
-
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory) -> Certificates:
-    return make_certificates(tmp_path_factory.mktemp("certs"))
-
-
-@pytest.fixture(scope="module")
-def tls_server(certificates):
-    require_zookeeper()
-    with TlsZooKeeper(certificates) as server:
-        yield server
 
 
 def tls_properties(folder: Path, certificates: Certificates, *, key: str = "client.pem",
@@ -202,13 +190,6 @@ def test_a_wrong_store_password_is_one_line_and_exit_2(tmp_path, certificates, k
 
 
 # ---- SASL DIGEST-MD5 ------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def sasl_server():
-    require_zookeeper()
-    with SaslZooKeeper() as server:
-        yield server
-
-
 def sasl_properties(folder: Path, password: str, extra: str = "") -> str:
     jaas = folder / "client.jaas"
     jaas.write_text("/* zkCli's */\nClient {\n  org.apache.zookeeper.server.auth.DigestLoginModule"

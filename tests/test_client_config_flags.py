@@ -12,10 +12,8 @@ from zkshell.client_config import load_client_config
 from zkshell.jvm_flags import system_properties
 
 from .conftest import require_zookeeper, run_zksh
-from .test_client_config import certificates, sasl_properties, sasl_server, tls_properties
+from .test_client_config import sasl_properties, tls_properties
 from .tls_zookeeper import TlsZooKeeper
-
-__all__ = ["certificates", "sasl_server"]  # the fixtures, shared with test_client_config
 
 
 # ---- CLIENT_JVMFLAGS and JVMFLAGS -----------------------------------------------------------

@@ -8,15 +8,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import run_zksh
-from .test_client_config import (
-    certificates,
-    sasl_properties,
-    sasl_server,
-    tls_properties,
-    tls_server,
-)
-
-__all__ = ["certificates", "sasl_server", "tls_server"]  # test_client_config's fixtures
+from .test_client_config import sasl_properties, tls_properties
 
 TLS_SCENARIO = """\
 title: Two sessions over TLS
