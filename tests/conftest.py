@@ -216,3 +216,32 @@ def run_zksh(*args: str, input: str | None = None, timeout: float = 60,
     result = subprocess.run([sys.executable, "-m", "zkshell", *args], input=input,
                             capture_output=True, text=True, timeout=timeout, env=full_env)
     return Run(result.stdout, result.stderr, result.returncode)
+
+
+# ---- secure ZooKeepers (issue 14), shared by the client configuration's test files ------------
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory):
+    """The CA, server and client certificates and stores tests/tls_zookeeper.py makes."""
+    from .tls_zookeeper import make_certificates
+
+    return make_certificates(tmp_path_factory.mktemp("certs"))
+
+
+@pytest.fixture(scope="session")
+def tls_server(certificates):
+    """A real ZooKeeper with a TLS-only client port beside its plain one."""
+    from .tls_zookeeper import TlsZooKeeper
+
+    require_zookeeper()
+    with TlsZooKeeper(certificates) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def sasl_server():
+    """A real ZooKeeper taking SASL DIGEST-MD5 logins: bob / secret."""
+    from .tls_zookeeper import SaslZooKeeper
+
+    require_zookeeper()
+    with SaslZooKeeper() as server:
+        yield server

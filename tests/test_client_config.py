@@ -4,6 +4,7 @@ zksh cannot use, instead of ignoring it."""
 
 from __future__ import annotations
 
+import ssl
 import time
 from pathlib import Path
 
@@ -12,22 +13,10 @@ import pytest
 from zkshell.client_config import ClientConfigError, load_client_config
 from zkshell.properties import Entry, parse_properties
 
-from .conftest import require_zookeeper, run_zksh
-from .tls_zookeeper import Certificates, SaslZooKeeper, TlsZooKeeper, make_certificates
+from .conftest import run_zksh
+from .tls_zookeeper import Certificates
 
 SOCKET = "zookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty\n"
-
-
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory) -> Certificates:
-    return make_certificates(tmp_path_factory.mktemp("certs"))
-
-
-@pytest.fixture(scope="module")
-def tls_server(certificates):
-    require_zookeeper()
-    with TlsZooKeeper(certificates) as server:
-        yield server
 
 
 def tls_properties(folder: Path, certificates: Certificates, *, key: str = "client.pem",
@@ -55,8 +44,21 @@ def test_properties_are_read_as_java_reads_them():
     ("zookeeper.foo=1\n", "line 1: zookeeper.foo: not a ZooKeeper client setting zksh knows"),
     ("# x\nzookeeper.sasl.client.canonicalize.hostname=false\n",
      "line 2: zookeeper.sasl.client.canonicalize.hostname: zksh cannot honour this setting yet"),
-    ("zookeeper.ssl.protocol=TLSv1.3\n",
-     "line 1: zookeeper.ssl.protocol: zksh cannot honour this setting yet"),
+    ("zookeeper.ssl.crl=true\n",
+     "line 1: zookeeper.ssl.crl: zksh cannot honour this setting yet"),
+    ("zookeeper.ssl.protocol=SSLv3\n",
+     "line 1: zookeeper.ssl.protocol: unknown protocol SSLv3 (zksh knows TLSv1, TLSv1.1, "
+     "TLSv1.2, TLSv1.3, and TLS)"),
+    ("zookeeper.ssl.enabledProtocols=TLSv1.1,TLSv1.3\n",
+     "line 1: zookeeper.ssl.enabledProtocols: Python's ssl takes a lowest and a highest "
+     "version: TLSv1.2 cannot be left out between them"),
+    ("zookeeper.ssl.ciphersuites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_NO_SUCH_SUITE\n",
+     "line 1: zookeeper.ssl.ciphersuites: unknown cipher suite TLS_NO_SUCH_SUITE"),
+    ("zookeeper.ssl.ciphersuites=TLS_AES_128_GCM_SHA256\n",
+     "line 1: zookeeper.ssl.ciphersuites: Python's ssl cannot choose among TLS 1.3's suites"),
+    ("zookeeper.ssl.protocol=TLSv1.2\nzookeeper.ssl.enabledProtocols=TLSv1.3\n",
+     "line 2: zookeeper.ssl.enabledProtocols: with the other TLS settings, no protocol "
+     "version is left"),
     ("zookeeper.client.secure=true\nzookeeper.ssl.trustStore.location=/x.bcfks\n",
      "line 2: zookeeper.ssl.trustStore.location: a BCFKS store: zksh reads PEM, PKCS12 and "
      "JKS stores"),
@@ -101,7 +103,10 @@ def test_tls_settings_become_kazoos(tmp_path, certificates):
     path = tls_properties(tmp_path, certificates, key="client-locked.pem",
                           extra=f"zookeeper.ssl.keyStore.password={certificates.password}\n"
                                 "zookeeper.ssl.hostnameVerification=false\n")
-    assert load_client_config(path).kazoo_options() == {
+    options = load_client_config(path).kazoo_options()
+    context = options.pop("ssl_context")  # Session hands it to kazoo (kazoo_private)
+    assert (context.check_hostname, context.verify_mode) == (False, ssl.CERT_REQUIRED)
+    assert options == {
         "use_ssl": True, "ca": certificates["ca.crt"],
         "certfile": certificates["client-locked.pem"],
         "keyfile": certificates["client-locked.pem"], "keyfile_password": "s3cret",
@@ -185,13 +190,6 @@ def test_a_wrong_store_password_is_one_line_and_exit_2(tmp_path, certificates, k
 
 
 # ---- SASL DIGEST-MD5 ------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def sasl_server():
-    require_zookeeper()
-    with SaslZooKeeper() as server:
-        yield server
-
-
 def sasl_properties(folder: Path, password: str, extra: str = "") -> str:
     jaas = folder / "client.jaas"
     jaas.write_text("/* zkCli's */\nClient {\n  org.apache.zookeeper.server.auth.DigestLoginModule"

@@ -32,7 +32,8 @@ def _missing(owner: object, wanted: dict[str, tuple[str, ...] | None]) -> list[s
 def test_the_installed_kazoo_has_every_private_part_zksh_relies_on() -> None:
     client = KazooClient(hosts="127.0.0.1:1")  # never started: nothing connects
     try:
-        owners = {"KazooClient": client, "ConnectionHandler": client._connection}
+        owners = {"KazooClient": client, "ConnectionHandler": client._connection,
+                  "SequentialThreadingHandler": client.handler}
         missing = [part for owner, wanted in kazoo_private.RELIED_ON.items()
                    for part in _missing(owners[owner], wanted)]
     finally:

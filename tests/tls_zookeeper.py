@@ -94,10 +94,12 @@ def _java_stores(certificates: Certificates) -> None:
 class TlsZooKeeper(LocalServer):
     """LocalServer with a second, TLS-only client port: `secure_address`."""
 
-    def __init__(self, certificates: Certificates, tick_time_ms: int = 2000) -> None:
+    def __init__(self, certificates: Certificates, tick_time_ms: int = 2000,
+                 extra_config: str = "") -> None:
         super().__init__(tick_time_ms=tick_time_ms)
         self.certificates = certificates
         self.secure_port = free_port()
+        self.extra_config = extra_config  # zoo.cfg lines: ssl.protocol=TLSv1.2, say
 
     @property
     def secure_address(self) -> str:
@@ -115,7 +117,7 @@ class TlsZooKeeper(LocalServer):
                 "ssl.keyStore.type=PEM\n"
                 f"ssl.trustStore.location={certificates['ca.crt']}\n"
                 "ssl.trustStore.type=PEM\n"
-                "ssl.clientAuth=need\n")
+                "ssl.clientAuth=need\n" + self.extra_config)
         return config
 
     def start(self) -> TlsZooKeeper:

@@ -35,7 +35,8 @@ usage: zksh [-server host:port[,host:port...][/chroot]] [-timeout ms] [-r]
   -timeout, --timeout session timeout in milliseconds (default 30000, or $ZKSH_TIMEOUT)
   -r                  read-only mode: connect to a read-only server if need be
   -waitforconnection  wait for the connection before running anything
-  -client-configuration FILE  zkCli's client properties: TLS (docs/shell.md)
+  -client-configuration FILE  zkCli's client properties: TLS, SASL (docs/shell.md); the
+                      -D flags in $CLIENT_JVMFLAGS and $JVMFLAGS are read too, as zkCli.sh's
   --no-color          no colour in the interactive shell (also: $NO_COLOR)
   -h, --help          this help;  --version  zksh's version
 
@@ -82,7 +83,7 @@ def parse_command_line(argv: list[str], environ: dict[str, str]) -> ShellOptions
             elif key == "timeout":
                 options.timeout_ms = _timeout_ms(value)
             else:
-                options.client_config = _client_config(value)
+                options.client_config = _client_config(value, environ)
         elif arg == "-r":
             options.read_only = True
         elif arg == "-waitforconnection":
@@ -92,6 +93,8 @@ def parse_command_line(argv: list[str], environ: dict[str, str]) -> ShellOptions
         elif not arg.startswith("-"):
             options.command = [arg, *args]
             break
+    if options.client_config is None and _has_jvm_flags(environ):
+        options.client_config = _client_config(None, environ)
     try:
         check_connect_string(options.server)
     except InvalidConnectString as exc:
@@ -99,13 +102,26 @@ def parse_command_line(argv: list[str], environ: dict[str, str]) -> ShellOptions
     return options
 
 
-def _client_config(path: str) -> ClientConfig:
-    from zkshell.client_config import ClientConfigError, load_client_config  # ssl: not cheap
+def _has_jvm_flags(environ: dict[str, str]) -> bool:
+    """zkCli.sh's JVM flags may set the client's system properties (jvm_flags.py)."""
+    return any("-D" in environ.get(name, "") for name in ("CLIENT_JVMFLAGS", "JVMFLAGS"))
+
+
+def _client_config(path: str | None, environ: dict[str, str]) -> ClientConfig | None:
+    """-client-configuration's file over the JVM flags' system properties (path None: the
+    flags alone), as ZKClientConfig reads them."""
+    from zkshell.client_config import (  # ssl: not cheap
+        ClientConfigError,
+        config_from_flags,
+        load_client_config,
+    )
 
     try:
-        return load_client_config(path)
+        if path is None:
+            return config_from_flags(environ)
+        return load_client_config(path, environ)
     except ClientConfigError as exc:
-        raise CommandLineError(f"zksh: -client-configuration {exc}") from None
+        raise CommandLineError(f"zksh: {exc}") from None
 
 
 def _timeout_ms(value: str) -> int:

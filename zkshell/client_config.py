@@ -12,8 +12,17 @@ SASL: the JAAS file named by `java.security.auth.login.config` (zkCli takes it o
 with ZooKeeper's DigestLoginModule's username and password, become kazoo's `sasl_options`
 for DIGEST-MD5.
 
-A key zksh does not know, or knows and cannot honour (BCFKS stores, Kerberos, the other TLS
-settings), is an error that names it: a secure connection silently made plain, or a
+The rarer TLS settings (protocol, enabled protocols, cipher suites) narrow the SSLContext
+zksh builds for each connection (tls_settings.py); kazoo 2.11 builds its own and cannot, so
+Session hands the context to kazoo through kazoo_private.use_ssl_context.
+
+zkCli.sh also hands its JVM `-D` flags from CLIENT_JVMFLAGS and JVMFLAGS (jvm_flags.py):
+ZooKeeper's ZKClientConfig starts from the system properties it knows, then the file's
+values replace them, and so does zksh.  The JAAS file's path comes only from a flag in Java;
+zksh takes it from the file too.
+
+A key zksh does not know, or knows and cannot honour (BCFKS stores, Kerberos, CRL and OCSP
+checks), is an error that names it: a secure connection silently made plain, or a
 setting silently dropped, is worse than none.
 """
 
@@ -21,10 +30,11 @@ from __future__ import annotations
 
 import os
 import ssl
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
-from zkshell import keystores
+from zkshell import keystores, tls_settings
+from zkshell.jvm_flags import SystemProperty, system_properties
 from zkshell.properties import Entry, PropertiesError, parse_properties
 
 SECURE = "zookeeper.client.secure"
@@ -38,6 +48,19 @@ DIGEST_MODULE = "org.apache.zookeeper.server.auth.DigestLoginModule"
 _SASL_KEYS = {SASL_CLIENT, JAAS_FILE, SASL_SECTION, SASL_SERVICE}
 _STORE_KEYS = {f"zookeeper.ssl.{store}.{part}" for store in ("keyStore", "trustStore")
                for part in ("location", "password", "type")}
+PROTOCOL = "zookeeper.ssl.protocol"
+ENABLED_PROTOCOLS = "zookeeper.ssl.enabledProtocols"
+CIPHER_SUITES = "zookeeper.ssl.ciphersuites"
+_TLS_KEYS = (PROTOCOL, ENABLED_PROTOCOLS, CIPHER_SUITES)
+# The system properties ZooKeeper 3.8's client reads that zksh honours (ZKConfig's and
+# ZKClientConfig's handleBackwardCompatibility, and JAAS's own login.config).  The TLS
+# version and suite settings are not among them: Java reads those from the file only.
+_FROM_SYSTEM = {SECURE, SOCKET, HOSTNAME_VERIFICATION, SASL_CLIENT, JAAS_FILE, SASL_SECTION,
+                SASL_SERVICE, *_STORE_KEYS}
+# Read from system properties too, and not honoured: refused unless off, since a revocation
+# check silently skipped would trust a revoked certificate.  The client's other system
+# properties (jute.maxbuffer, zookeeper.kinit, ...) are ignored: JVMFLAGS is the server's too.
+_REFUSED_FROM_SYSTEM = ("zookeeper.ssl.crl", "zookeeper.ssl.ocsp")
 # The Java client's socket classes: kazoo has its own socket, either is fine.
 _SOCKETS = {"org.apache.zookeeper.ClientCnxnSocketNetty",
             "org.apache.zookeeper.ClientCnxnSocketNIO"}
@@ -68,44 +91,83 @@ class ClientConfig:
     verify_certs: bool = True
     check_hostname: bool = True
     sasl_options: dict[str, str] | None = None  # SASL DIGEST-MD5, from the JAAS file
+    tls_limits: tls_settings.TlsLimits | None = None  # versions and suites, when narrowed
+    # The context every connection is wrapped with: the stores loaded once, and checked.
+    ssl_context: ssl.SSLContext | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def asks_for(self) -> list[str]:
+        """What a server must offer for this configuration: TLS, SASL, both or nothing."""
+        return [name for name, asked in (("TLS", self.use_ssl), ("SASL", self.sasl_options))
+                if asked]
 
     def kazoo_options(self) -> dict[str, object]:
-        """KazooClient's keyword arguments."""
+        """KazooClient's keyword arguments, and `ssl_context` (Session hands it to kazoo)."""
         options: dict[str, object] = {}
         if self.sasl_options:
             options["sasl_options"] = dict(self.sasl_options)
         if self.use_ssl:
             options.update(use_ssl=True, ca=self.ca, certfile=self.certfile,
                            keyfile=self.keyfile, keyfile_password=self.keyfile_password,
-                           verify_certs=self.verify_certs, check_hostname=self.check_hostname)
+                           verify_certs=self.verify_certs, check_hostname=self.check_hostname,
+                           ssl_context=self.ssl_context)
         return options
 
 
-def load_client_config(path: str) -> ClientConfig:
-    """Read and check `path` as zkCli's -client-configuration; raise ClientConfigError."""
+def load_client_config(path: str, environ: Mapping[str, str] | None = None) -> ClientConfig:
+    """Read and check `path` as zkCli's -client-configuration, over the system properties
+    `environ`'s JVM flags set; raise ClientConfigError."""
+    where = f"-client-configuration {path}"
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
     except OSError as exc:
-        raise ClientConfigError(f"{path}: {exc.strerror or exc}") from None
+        raise ClientConfigError(f"{where}: {exc.strerror or exc}") from None
     try:
         # Properties.load(InputStream) reads ISO 8859-1.
         entries = parse_properties(raw.decode("latin-1"))
     except PropertiesError as exc:
-        raise ClientConfigError(f"{path}: {exc}") from None
-    values: dict[str, Entry] = {}
-    for entry in entries:
+        raise ClientConfigError(f"{where}: {exc}") from None
+    flags = _honoured_flags(environ or {})
+    values = {key: Entry(0, key, flag.value) for key, flag in flags.items()}
+    for entry in entries:  # the file's values replace the system properties' (ZKConfig)
         values[entry.key] = entry
-    return _Reader(path, values).config()
+        flags.pop(entry.key, None)
+    return _Reader(path, values, flags).config()
+
+
+def config_from_flags(environ: Mapping[str, str]) -> ClientConfig | None:
+    """Without -client-configuration: what CLIENT_JVMFLAGS and JVMFLAGS ask of the
+    connection, or None when they set nothing the client reads."""
+    flags = _honoured_flags(environ)
+    if not flags:
+        return None
+    values = {key: Entry(0, key, flag.value) for key, flag in flags.items()}
+    return _Reader("CLIENT_JVMFLAGS", values, flags).config()
+
+
+def _honoured_flags(environ: Mapping[str, str]) -> dict[str, SystemProperty]:
+    found = system_properties(environ)
+    for key in _REFUSED_FROM_SYSTEM:
+        flag = found.get(key)
+        if flag is not None and flag.value.strip().lower() not in ("", "false"):
+            raise ClientConfigError(f"{flag.flag}: zksh cannot honour this setting yet")
+    return {key: flag for key, flag in found.items() if key in _FROM_SYSTEM}
 
 
 class _Reader:
-    def __init__(self, path: str, values: dict[str, Entry]) -> None:
+    def __init__(self, path: str, values: dict[str, Entry],
+                 flags: dict[str, SystemProperty] | None = None) -> None:
         self.path = path
         self.values = values
+        self.flags = flags or {}  # the keys whose value came from a JVM flag
 
     def fail(self, entry: Entry, why: str) -> ClientConfigError:
-        return ClientConfigError(f"{self.path}, line {entry.line}: {entry.key}: {why}")
+        flag = self.flags.get(entry.key)
+        if flag is not None:
+            return ClientConfigError(f"{flag.flag}: {why}")
+        return ClientConfigError(f"-client-configuration {self.path}, line {entry.line}: "
+                                 f"{entry.key}: {why}")
 
     def get(self, key: str) -> str | None:
         entry = self.values.get(key)
@@ -119,6 +181,7 @@ class _Reader:
             raise self.fail(socket_class, f"unknown class {socket_class.value.strip()}")
         verification = (self.get(HOSTNAME_VERIFICATION) or "true").lower() == "true"
         sasl = self.sasl_options()
+        limits = self.tls_limits()  # checked with TLS off too: a typo is said either way
         if not secure:
             return ClientConfig(self.path, sasl_options=sasl)
         ca = self.store("trustStore")
@@ -135,13 +198,15 @@ class _Reader:
                                        "PEM"))
         config = ClientConfig(self.path, use_ssl=True, ca=ca[0] if ca is not None else None,
                               certfile=certfile, keyfile=certfile, keyfile_password=password,
-                              check_hostname=verification, sasl_options=sasl)
-        self.check_loads(config)
-        return config
+                              check_hostname=verification, sasl_options=sasl,
+                              tls_limits=limits)
+        return replace(config, ssl_context=self.context(config))
 
     def refuse_what_cannot_be_honoured(self) -> None:
         for key, entry in self.values.items():
             if key in (SECURE, SOCKET, HOSTNAME_VERIFICATION) or key in _STORE_KEYS:
+                continue
+            if key in _TLS_KEYS:
                 continue
             if key in _SASL_KEYS:
                 continue
@@ -168,6 +233,10 @@ class _Reader:
             raise self.fail(jaas, f"{path} is not a JAAS configuration: {exc}") from None
         section = self.get(SASL_SECTION) or "Client"
         modules = sections.get(section)
+        if not modules and SASL_SECTION not in self.values and JAAS_FILE in self.flags:
+            # As Java's client: no `Client` section, and none named, is no SASL.  A JAAS
+            # file in JVMFLAGS is often the server's own (its `Server` section).
+            return None
         if not modules:
             raise self.fail(jaas, f"{path} has no section {section}")
         module = modules[0]
@@ -215,10 +284,46 @@ class _Reader:
             raise self.fail(location, f"cannot read {path}")
         return path, kind
 
-    def check_loads(self, config: ClientConfig) -> None:
-        """Load the stores now: a wrong password or a file that is not PEM is said before
-        connecting, not as a connection that never comes."""
+    def tls_limits(self) -> tls_settings.TlsLimits | None:
+        """The versions and suites the TLS settings leave (tls_settings.py), or None."""
+        top = len(tls_settings.VERSIONS) - 1
+        lowest, highest, ciphers, last = 0, top, None, None
+        for key in _TLS_KEYS:
+            entry = self.values.get(key)
+            if entry is None or not entry.value.strip():
+                continue
+            last, value = entry, entry.value.strip()
+            try:
+                if key == PROTOCOL:
+                    maximum = tls_settings.protocol_maximum(value)
+                    low, high = 0, top if maximum is None else maximum
+                elif key == ENABLED_PROTOCOLS:
+                    low, high = tls_settings.enabled_range(value)
+                else:
+                    ciphers, low, high = tls_settings.cipher_limits(value)
+            except tls_settings.TlsSettingError as exc:
+                raise self.fail(entry, str(exc)) from None
+            lowest, highest = max(lowest, low), min(highest, high)
+        if last is None:
+            return None
+        if lowest > highest:
+            raise self.fail(last, "with the other TLS settings, no protocol version is left")
+        versions = list(tls_settings.VERSIONS.values())
+        # Python's own lowest is TLSv1.2: an older one is allowed only when enabled by name.
+        named_low = lowest > 0 or ENABLED_PROTOCOLS in self.values
+        return tls_settings.TlsLimits(versions[lowest] if named_low else None,
+                                      versions[highest] if highest < top else None, ciphers)
+
+    def context(self, config: ClientConfig) -> ssl.SSLContext:
+        """The context each connection is wrapped with, as kazoo would build it, narrowed by
+        the TLS settings.  The stores are loaded now: a wrong password or a file that is not
+        PEM is said before connecting, not as a connection that never comes."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.load_default_certs(ssl.Purpose.SERVER_AUTH)
+        context.check_hostname = config.check_hostname
+        context.verify_mode = ssl.CERT_REQUIRED if config.verify_certs else ssl.CERT_NONE
+        if config.tls_limits is not None:
+            config.tls_limits.apply(context)
         if config.ca is not None:
             try:
                 context.load_verify_locations(config.ca)
@@ -235,6 +340,7 @@ class _Reader:
                 raise self.fail(entry, f"cannot load the certificate and key in "
                                        f"{config.certfile} (a wrong password, or not PEM: "
                                        f"{_reason(exc)})") from None
+        return context
 
 
 def _reason(exc: Exception) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 
@@ -50,6 +51,11 @@ RELIED_ON: dict[str, dict[str, tuple[str, ...] | None]] = {
         "_invoke": ("timeout", "request", "xid"),
         "_read_watch_event": ("buffer", "offset"),
         "_socket": None,          # the socket of the current connection attempt, or None
+    },
+    # Public, but called by ConnectionHandler._connect with keyword arguments zksh relies on
+    # (address, hostname, timeout, use_ssl and kazoo's TLS arguments): use_ssl_context.
+    "SequentialThreadingHandler": {
+        "create_connection": ("args", "kwargs"),
     },
 }
 
@@ -276,6 +282,46 @@ def read_watch_events(client: KazooClient, reader: WatchReader) -> Callable[[], 
             readers.remove(reader)
 
     return stop
+
+
+# ---- connecting ---------------------------------------------------------------------------
+def use_ssl_context(client: KazooClient, context: ssl.SSLContext) -> None:
+    """Connect this client's TLS sockets with `context` (client_config.py's: its stores,
+    protocol versions and cipher suites).
+
+    kazoo 2.11's create_tcp_connection builds a new SSLContext for every attempt from
+    use_ssl, ca, certfile...: it cannot pin versions or suites.  Its handler's
+    create_connection, which ConnectionHandler._connect calls with address, hostname and
+    timeout as keywords, is replaced on this client's own handler (every KazooClient makes
+    one of its own) by one that wraps the socket with `context` instead."""
+    def create_connection(address: tuple[str, int], hostname: str | None = None,
+                          timeout: float | None = None, **_kazoos_tls_arguments: object
+                          ) -> socket.socket:
+        family = socket.getaddrinfo(address[0], address[1], 0, socket.SOCK_STREAM)[0][0]
+        raw = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            conn = context.wrap_socket(raw, server_hostname=hostname)
+            conn.settimeout(timeout)
+            conn.connect(address)
+        except BaseException:
+            raw.close()
+            raise
+        # What kazoo's _set_default_tcpsock_options does: requests go out at once.
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn
+
+    client.handler.create_connection = create_connection  # type: ignore[method-assign]
+
+
+def new_client(client_options: dict[str, object] | None, **arguments: object) -> KazooClient:
+    """A KazooClient with -client-configuration's arguments (ClientConfig.kazoo_options)
+    over `arguments`; its `ssl_context`, if any, given to it with use_ssl_context."""
+    options = dict(client_options or {})
+    context = options.pop("ssl_context", None)
+    client = KazooClient(**arguments, **options)
+    if isinstance(context, ssl.SSLContext):
+        use_ssl_context(client, context)
+    return client
 
 
 # ---- stopping -------------------------------------------------------------------------------

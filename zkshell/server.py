@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import tempfile
@@ -55,13 +56,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def four_letter_word(host: str, port: int, word: str, timeout: float = 1.0) -> str:
+def _connection(host: str, port: int, timeout: float,
+                ssl_context: ssl.SSLContext | None) -> socket.socket:
+    """A connection to the server; over TLS with `ssl_context` (a secure client port)."""
+    sock = socket.create_connection((host, port), timeout=timeout)
+    if ssl_context is None:
+        return sock
+    try:
+        return ssl_context.wrap_socket(sock, server_hostname=host)
+    except BaseException:
+        sock.close()
+        raise
+
+
+def four_letter_word(host: str, port: int, word: str, timeout: float = 1.0,
+                     ssl_context: ssl.SSLContext | None = None) -> str:
     """Send a ZooKeeper four-letter command ("ruok", "mntr", ...) and return the reply."""
-    with socket.create_connection((host, port), timeout=timeout) as sock:
+    with _connection(host, port, timeout, ssl_context) as sock:
         sock.sendall(word.encode())
         chunks = []
         while True:
-            data = sock.recv(4096)
+            try:
+                data = sock.recv(4096)
+            except ssl.SSLEOFError:  # the server closed without TLS's goodbye: the end too
+                break
             if not data:
                 break
             chunks.append(data)
@@ -101,15 +119,16 @@ def session_handshake(host: str, port: int, timeout: float = 1.0) -> bool:
     return granted_session_timeout(host, port, 4000, timeout) is not None
 
 
-def granted_session_timeout(host: str, port: int, asked_ms: int,
-                            timeout: float = 1.0) -> int | None:
+def granted_session_timeout(host: str, port: int, asked_ms: int, timeout: float = 1.0,
+                            ssl_context: ssl.SSLContext | None = None) -> int | None:
     """The session timeout the server grants when `asked_ms` is asked for (it clamps it to
-    2..20 ticks), by opening a session and closing it again; None when it grants none."""
+    2..20 ticks), by opening a session and closing it again; None when it grants none.
+    With `ssl_context`, over TLS (a secure client port)."""
     password = b"\0" * 16
     connect = (struct.pack("!iqiq", 0, 0, asked_ms, 0) + struct.pack("!i", len(password))
                + password + b"\0")
     close_session = struct.pack("!ii", 1, -11)
-    with socket.create_connection((host, port), timeout=timeout) as sock:
+    with _connection(host, port, timeout, ssl_context) as sock:
         sock.sendall(struct.pack("!i", len(connect)) + connect)
         answer = sock.recv(4096)
         if len(answer) < 12:

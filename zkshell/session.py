@@ -151,7 +151,10 @@ class Session:
         self.client.start_async()
 
     def _new_client(self) -> KazooClient:
-        client = KazooClient(
+        # With TLS, the SSLContext client_config.py built (protocol versions, suites):
+        # kazoo 2.11 builds its own from use_ssl, ca, certfile..., which cannot narrow them.
+        client = kazoo_private.new_client(
+            self.client_options,
             hosts=self.server,
             timeout=self.timeout_ms / 1000.0,
             read_only=self.read_only,
@@ -159,7 +162,6 @@ class Session:
             connection_retry=KazooRetry(max_tries=-1, delay=0.1, backoff=1.5,
                                         max_delay=1.0, max_jitter=0.2),
             logger=_kazoo_log,
-            **self.client_options,
         )
         # Names Python cannot encode are left out, so they fail as unresolved names do
         # (kazoo skips those) rather than killing kazoo's thread with a UnicodeError.

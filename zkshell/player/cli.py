@@ -17,6 +17,9 @@ from zkshell.player.panes import LAYOUTS
 from zkshell.player.runner import ServerLost, server_for
 
 if TYPE_CHECKING:  # the show module is imported only when a scenario is played
+    import ssl
+
+    from zkshell.client_config import ClientConfig
     from zkshell.player.model import StepResult
     from zkshell.player.scenario import Scenario
     from zkshell.player.show import ShowOptions
@@ -58,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--zookeeper", action="store_true",
                        help="play against a local Apache ZooKeeper that zksh starts and "
                             "stops (needs Java and the zookeeper package)")
+    parser.add_argument("-client-configuration", "--client-configuration", metavar="FILE",
+                        dest="client_configuration",
+                        help="zkCli's client properties (TLS, SASL: see docs/shell.md) for "
+                             "every session, with -server; spelled as zkCli spells it, and "
+                             "with two dashes like play's other options. The -D flags in "
+                             "$CLIENT_JVMFLAGS and $JVMFLAGS are read too, under the file")
     parser.add_argument("--reset", action="store_true",
                         help="with -server: first delete the top-level znodes the scenario "
                              "creates (an earlier run's), and everything under them; without "
@@ -154,6 +163,7 @@ def main(argv: list[str]) -> int:
     if args.yes and not args.bless:
         parser.error("--yes goes with --bless")
     args.check = args.check or args.bless  # a blessing run plays quietly, as --check does
+    args.client_config = None
     scenarios = []
     problems = []
     for path in args.scenarios:
@@ -162,6 +172,8 @@ def main(argv: list[str]) -> int:
         except ScenarioError as error:
             problems.append(str(error))
     problems += _export_problems(args)
+    client_config, problem = _client_config(args)
+    problems += problem
     if args.server is not None:
         problems += _server_problems(args.server)
     problems += [problem for scenario in scenarios
@@ -178,7 +190,8 @@ def main(argv: list[str]) -> int:
     for scenario in scenarios:
         try:
             passed, stopped = play(scenario, args.server, options, several=len(scenarios) > 1,
-                                   zookeeper=args.zookeeper, reset=args.reset)
+                                   zookeeper=args.zookeeper, reset=args.reset,
+                                   client_config=client_config)
             failed |= not passed
             if stopped:  # `q` quits the run, not just this scenario
                 break
@@ -210,7 +223,8 @@ def _bless(args: argparse.Namespace, scenarios: list[Scenario], options: ShowOpt
     def results_of(scenario: Scenario) -> list[StepResult]:
         kept: list[StepResult] = []
         play(scenario, args.server, options, several=len(scenarios) > 1,
-             zookeeper=args.zookeeper, reset=args.reset, keep=kept)
+             zookeeper=args.zookeeper, reset=args.reset, keep=kept,
+             client_config=args.client_config)
         return kept
 
     status = ExitStatus.OK
@@ -322,7 +336,32 @@ def _directory_problem(path: str) -> str | None:
     return None
 
 
-def _check_reachable(address: str, scenario: Scenario) -> None:
+def _client_config(args: argparse.Namespace) -> tuple[ClientConfig | None, list[str]]:
+    """-client-configuration over zkCli.sh's JVM flags, as the shell reads them; a server
+    zksh starts itself speaks neither TLS nor SASL, so a configuration asking for them
+    needs -server (refused here, before anything runs)."""
+    from zkshell.client_config import ClientConfigError, config_from_flags, load_client_config
+
+    try:
+        if args.client_configuration is not None:
+            config = load_client_config(args.client_configuration, os.environ)
+        else:
+            config = config_from_flags(os.environ)
+    except ClientConfigError as exc:
+        return None, [f"zksh play: {exc}"]
+    args.client_config = config
+    if config is None or not config.asks_for or args.server is not None:
+        return config, []
+    source = (f"-client-configuration {config.path}" if args.client_configuration
+              else "CLIENT_JVMFLAGS/JVMFLAGS")
+    return config, [f"zksh play: {source} asks for {' and '.join(config.asks_for)}, which "
+                    f"no server zksh starts offers (its embedded server, --zookeeper's, an "
+                    f"ensemble's)\n  play against a ZooKeeper that does: "
+                    f"zksh play -server HOST:PORT ..."]
+
+
+def _check_reachable(address: str, scenario: Scenario,
+                     ssl_context: ssl.SSLContext | None = None) -> None:
     from zkshell.player.runner import Target
     from zkshell.player.servers import granted_within
 
@@ -333,12 +372,13 @@ def _check_reachable(address: str, scenario: Scenario) -> None:
     patience = max(REACH_PATIENCE, scenario.session_timeout) / len(target.hosts)
     granted = None
     for host, port in target.hosts:
-        granted = granted_within(host, port, asked, patience)
+        granted = granted_within(host, port, asked, patience, ssl_context)
         if granted is not None:
             break
     if granted is None:
         where = ",".join(f"{h}:{p}" for h, p in target.hosts)
-        raise Unusable(f"zksh play: no ZooKeeper answers at {where} "
+        tls = " over TLS (its certificate trusted? ours accepted?)" if ssl_context else ""
+        raise Unusable(f"zksh play: no ZooKeeper answers at {where}{tls} "
                        f"(tried for {max(REACH_PATIENCE, scenario.session_timeout):g} s)\n"
                        f"  leave out -server and zksh plays against its embedded server: "
                        f"zksh play {scenario.path}")
@@ -349,16 +389,17 @@ def _check_reachable(address: str, scenario: Scenario) -> None:
              f"timeout, not the {asked / 1000:g} s {scenario.path} asks for\n")
 
 
-def _check_leftovers(address: str, scenario: Scenario, reset: bool) -> None:
+def _check_leftovers(address: str, scenario: Scenario, reset: bool,
+                     client_options: dict | None = None) -> None:
     """A server that is not fresh may hold an earlier run's znodes: the scenario's first
     create would fail part-way through the demo.  Say so before playing, or delete them."""
     from zkshell.player.leftovers import ServerTrouble, delete, existing, top_znodes
 
     patience = max(REACH_PATIENCE, scenario.session_timeout)
     try:
-        found = existing(address, top_znodes(scenario), patience)
+        found = existing(address, top_znodes(scenario), patience, client_options)
         if found and reset:
-            delete(address, found, patience)
+            delete(address, found, patience, client_options)
             _say(f"zksh play: --reset: deleted {', '.join(found)} (and all under them) "
                  f"at {address}\n")
             return
@@ -376,7 +417,8 @@ def _check_leftovers(address: str, scenario: Scenario, reset: bool) -> None:
 def play(scenario: Scenario, address: str | None, options: ShowOptions,
          several: bool = False, zookeeper: bool = False,
          reset: bool = False,
-         keep: list[StepResult] | None = None) -> tuple[bool, bool]:
+         keep: list[StepResult] | None = None,
+         client_config: ClientConfig | None = None) -> tuple[bool, bool]:
     """Play one scenario: (every step ran and every expectation held, a person stopped it).
 
     Against `address` when given, else against a server started for this scenario and
@@ -387,9 +429,12 @@ def play(scenario: Scenario, address: str | None, options: ShowOptions,
     from zkshell.player.show import show
 
     if address is not None:
-        _check_reachable(address, scenario)
-        _check_leftovers(address, scenario, reset)
-        results = show(scenario, servers.given(address), options, several)
+        # Every connection to it as zkCli's would be made with the same configuration.
+        client_options = client_config.kazoo_options() if client_config else None
+        server = servers.given(address, client_options)
+        _check_reachable(address, scenario, server.ssl_context)
+        _check_leftovers(address, scenario, reset, client_options)
+        results = show(scenario, server, options, several)
     else:
         kind = servers.ZOOKEEPER if zookeeper else servers.EMBEDDED
         if scenario.servers > 1:  # the embedded server is a single node

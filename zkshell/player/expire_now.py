@@ -10,7 +10,6 @@ ZooKeeper and the embedded server behave alike here; neither needs anything spec
 
 from __future__ import annotations
 
-from kazoo.client import KazooClient
 from kazoo.retry import KazooRetry
 
 from zkshell import kazoo_private
@@ -23,7 +22,7 @@ class ExpireFailed(Exception):
 
 
 def end_session(host: str, port: int, credentials: tuple[int, bytes], timeout_ms: int,
-                wait: float = CONNECT_WAIT) -> bool:
+                wait: float = CONNECT_WAIT, client_options: dict | None = None) -> bool:
     """Take the session over from a connection of our own and close it.
 
     Returns False when the server had already ended it (it expired, or was closed): the
@@ -31,7 +30,8 @@ def end_session(host: str, port: int, credentials: tuple[int, bytes], timeout_ms
     Raises ExpireFailed when no connection is made within `wait` seconds.
     """
     session_id, password = credentials
-    client = KazooClient(
+    client = kazoo_private.new_client(
+        client_options,  # TLS and SASL, as the session itself connects
         hosts=f"{host}:{port}",  # no chroot: a session is the server's, whatever the paths
         client_id=(session_id, password),
         timeout=timeout_ms / 1000.0,

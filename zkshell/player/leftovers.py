@@ -15,6 +15,7 @@ from kazoo.exceptions import KazooException, NoNodeError
 from kazoo.handlers.threading import KazooTimeoutError
 
 from zkshell.commands import COMMANDS
+from zkshell.kazoo_private import new_client
 from zkshell.options import OptionError, parse_options
 from zkshell.player.scenario import Scenario
 from zkshell.tokenizer import split_line
@@ -52,8 +53,8 @@ def top_znodes(scenario: Scenario) -> list[str]:
     return found
 
 
-def _client(address: str, timeout: float) -> KazooClient:
-    client = KazooClient(hosts=address, timeout=timeout, logger=_quiet)
+def _client(address: str, timeout: float, client_options: dict | None) -> KazooClient:
+    client = new_client(client_options, hosts=address, timeout=timeout, logger=_quiet)
     try:
         client.start(timeout=timeout)
     except (KazooTimeoutError, KazooException) as exc:
@@ -67,11 +68,13 @@ def _stop(client: KazooClient) -> None:
     client.close()
 
 
-def existing(address: str, paths: list[str], timeout: float) -> list[str]:
-    """Which of `paths` exist at `address` (a chroot in it applies)."""
+def existing(address: str, paths: list[str], timeout: float,
+             client_options: dict | None = None) -> list[str]:
+    """Which of `paths` exist at `address` (a chroot in it applies), asked as the sessions
+    connect (`client_options`: -client-configuration's)."""
     if not paths:
         return []
-    client = _client(address, timeout)
+    client = _client(address, timeout, client_options)
     try:
         return [path for path in paths if client.exists(path) is not None]
     except KazooException as exc:
@@ -80,9 +83,10 @@ def existing(address: str, paths: list[str], timeout: float) -> list[str]:
         _stop(client)
 
 
-def delete(address: str, paths: list[str], timeout: float) -> None:
+def delete(address: str, paths: list[str], timeout: float,
+           client_options: dict | None = None) -> None:
     """Delete `paths` and everything under them at `address`."""
-    client = _client(address, timeout)
+    client = _client(address, timeout, client_options)
     try:
         for path in paths:
             try:

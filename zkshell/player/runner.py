@@ -96,8 +96,10 @@ class PlayedSession:
     """One named session of a scenario: its proxy, its shell, and what its window shows."""
 
     def __init__(self, name: str, label: str, target: Target, timeout_ms: int,
-                 observer: Observer, member: int | None = None) -> None:
+                 observer: Observer, member: int | None = None,
+                 client_options: dict | None = None) -> None:
         self.name = name
+        self.client_options = client_options  # -client-configuration's TLS and SASL
         self.label = label
         hosts, self.display_server = target.for_session(member)
         self.chroot = target.chroot
@@ -122,7 +124,8 @@ class PlayedSession:
 
     # ---- process lifecycle ------------------------------------------------------------
     def _start_shell(self) -> Shell:
-        session = Session(self.proxy.address + self.chroot, self.timeout_ms)
+        session = Session(self.proxy.address + self.chroot, self.timeout_ms,
+                          client_options=self.client_options)
         shell = Shell(session, self._show_event)
         shell.display_server = self.display_server
         # What a new zksh (or zkCli) window shows first.
@@ -200,7 +203,8 @@ class PlayedSession:
             self.proxy.partition()
         try:
             timeout_ms = self.shell.session.granted_timeout_ms or self.timeout_ms
-            end_session(*self.proxy.target, self.credentials, timeout_ms)
+            end_session(*self.proxy.target, self.credentials, timeout_ms,
+                        client_options=self.client_options)
         except ExpireFailed as exc:
             return str(exc)
         finally:
@@ -311,8 +315,9 @@ class PlayedSession:
 class Player:
     def __init__(self, scenario: Scenario, server_address: str,
                  observer: Observer | None = None, server_line: str | None = None,
-                 members: Members | None = None) -> None:
+                 members: Members | None = None, client_options: dict | None = None) -> None:
         self.scenario = scenario
+        self.client_options = client_options  # every session's: -client-configuration
         self.server_address = server_address
         self.members = members  # the ensemble zksh started, for server steps
         # Which server plays, as the views say it (servers.PlayServer.line makes it).
@@ -329,7 +334,8 @@ class Player:
         timeout_ms = int(self.scenario.session_timeout * 1000)
         for spec in self.scenario.sessions:
             self.sessions[spec.name] = PlayedSession(
-                spec.name, spec.label, target, timeout_ms, self.observer, spec.server)
+                spec.name, spec.label, target, timeout_ms, self.observer, spec.server,
+                self.client_options)
 
     def run(self, pause_before_step=None) -> list[StepResult]:
         """Play every step; `pause_before_step(index, step)` lets a view pace the demo."""
@@ -378,12 +384,13 @@ class Player:
             # An ensemble's member stopping is what its scenario is about; the session's
             # client fails over, or the scenario shows that it cannot.
             return False
-        from zkshell.player.servers import granted_within
+        from zkshell.player.servers import granted_within, ssl_context_of
 
         target = Target.parse(self.server_address)
         timeout_ms = int(self.scenario.session_timeout * 1000)
         patience = max(LOST_PATIENCE, self.scenario.session_timeout)
-        if granted_within(target.host, target.port, timeout_ms, patience) is not None:
+        if granted_within(target.host, target.port, timeout_ms, patience,
+                          ssl_context_of(self.client_options)) is not None:
             return False
         self.server_lost = (f"server {target.host}:{target.port} stopped answering at step "
                             f"{index + 1} of {len(self.scenario.steps)} "

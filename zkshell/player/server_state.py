@@ -118,9 +118,11 @@ class ZooKeeperSource(Source):
     """A real ZooKeeper at `address` (a chroot in it applies, as for the sessions)."""
 
     def __init__(self, address: str, roots: list[str], limit: int = NODE_LIMIT,
-                 ask: Callable[[str], str] | None = None) -> None:
+                 ask: Callable[[str], str] | None = None,
+                 client_options: dict | None = None) -> None:
         from zkshell.player.runner import Target
 
+        self.client_options = dict(client_options or {})
         self.target = Target.parse(address)
         self.address = address
         self.roots = roots
@@ -133,22 +135,26 @@ class ZooKeeperSource(Source):
     def _four_letter_word(self, word: str) -> str:
         """The word's answer; an ensemble's members each hold the watches and connections
         of the sessions on them, so their answers together (those that answer)."""
+        from zkshell.player.servers import ssl_context_of
         from zkshell.server import four_letter_word
 
         answers = []
         for host, port in self.target.hosts:
             try:
-                answers.append(four_letter_word(host, port, word, timeout=READ_TIMEOUT))
+                answers.append(four_letter_word(host, port, word, timeout=READ_TIMEOUT,
+                                                ssl_context=ssl_context_of(
+                                                    self.client_options)))
             except OSError:
                 if len(self.target.hosts) == 1:
                     raise
         return "".join(answers)
 
     def _reader(self):
-        from kazoo.client import KazooClient
+        from zkshell.kazoo_private import new_client
 
         if self._client is None:
-            client = KazooClient(hosts=self.address, timeout=READ_TIMEOUT * 2, logger=_quiet)
+            client = new_client(self.client_options, hosts=self.address,
+                                timeout=READ_TIMEOUT * 2, logger=_quiet)
             try:
                 client.start(timeout=READ_TIMEOUT)
             except Exception:
@@ -270,13 +276,15 @@ def _client_path(server_path: str, chroot: str) -> str | None:
     return None
 
 
-def source_for(server, address: str, scenario: Scenario) -> Source:
+def source_for(server, address: str, scenario: Scenario,
+               client_options: dict | None = None) -> Source:
     """The embedded server's own tables when it runs in this process, else a real
-    ZooKeeper's (server: an EmbeddedServer or None)."""
+    ZooKeeper's (server: an EmbeddedServer or None), read as the sessions connect to it
+    (`client_options`: -client-configuration's TLS and SASL)."""
     roots = touched_roots(scenario)
     if server is not None:
         return EmbeddedSource(server, roots)
-    return ZooKeeperSource(address, roots)
+    return ZooKeeperSource(address, roots, client_options=client_options)
 
 
 def books_of(sessions: Iterable) -> Books:

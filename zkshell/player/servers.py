@@ -12,6 +12,7 @@ with the words made here and nowhere else.
 from __future__ import annotations
 
 import re
+import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +39,14 @@ class PlayServer:
     embedded: object = field(default=None, compare=False, repr=False)
     # The ensemble zksh started (a PlayEnsemble), for the server steps; None otherwise.
     members: object = field(default=None, compare=False, repr=False)
+    # How every connection to it is made: -client-configuration's kazoo arguments (TLS,
+    # SASL; ClientConfig.kazoo_options), for a given server only.
+    client_options: dict | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context of the sessions' connections, for the player's own probes."""
+        return ssl_context_of(self.client_options)
 
     @property
     def label(self) -> str:
@@ -58,8 +67,14 @@ class PlayServer:
         return f"server: {self.label}"
 
 
-def given(address: str) -> PlayServer:
-    return PlayServer(GIVEN, address)
+def given(address: str, client_options: dict | None = None) -> PlayServer:
+    return PlayServer(GIVEN, address, client_options=client_options)
+
+
+def ssl_context_of(client_options: dict | None) -> ssl.SSLContext | None:
+    """The SSLContext among kazoo's arguments (ClientConfig.kazoo_options), or None."""
+    context = (client_options or {}).get("ssl_context")
+    return context if isinstance(context, ssl.SSLContext) else None
 
 
 @contextmanager
@@ -120,7 +135,8 @@ def _ensemble(tick_time_ms: int, size: int) -> Iterator[PlayServer]:
 PROBE_PAUSE = 0.2  # seconds between two tries of a server that did not answer
 
 
-def granted_within(host: str, port: int, asked_ms: int, patience: float) -> int | None:
+def granted_within(host: str, port: int, asked_ms: int, patience: float,
+                   ssl_context: ssl.SSLContext | None = None) -> int | None:
     """The session timeout the server at host:port grants, asking until `patience` seconds
     have passed; None if it never answers.
 
@@ -133,7 +149,8 @@ def granted_within(host: str, port: int, asked_ms: int, patience: float) -> int 
         remaining = deadline - time.monotonic()
         try:
             granted = granted_session_timeout(host, port, asked_ms,
-                                              timeout=max(0.2, min(3.0, remaining)))
+                                              timeout=max(0.2, min(3.0, remaining)),
+                                              ssl_context=ssl_context)
         except OSError:
             granted = None
         if granted is not None or time.monotonic() + PROBE_PAUSE >= deadline:

@@ -110,8 +110,8 @@ def _views(scenario: Scenario, options: ShowOptions, out: TextIO,
         from zkshell.player.server_feed import ServerFeed
         from zkshell.player.server_state import source_for
 
-        views.feed = ServerFeed(source_for(server.embedded, server.address, scenario),
-                                views.board)
+        views.feed = ServerFeed(source_for(server.embedded, server.address, scenario,
+                                           server.client_options), views.board)
     typist = report = None
     if options.typing:
         from zkshell.player.pacing import Typist
@@ -133,7 +133,7 @@ def show(scenario: Scenario, server: PlayServer, options: ShowOptions, several: 
     out = out or sys.stdout
     views = _views(scenario, options, out, server)
     player = Player(scenario, server.address, Fanout(*views.observers), server.line,
-                    server.members)
+                    server.members, server.client_options)
     started = time.monotonic()
     try:
         with ExitStack() as stack:
