@@ -69,6 +69,7 @@ def test_the_shipped_ensemble_scenarios_pass_on_a_local_ensemble(tmp_path):
     assert anywhere.startswith(f"Connecting to {','.join(members)}\n")
     assert len(set(re.findall(r"\[zk: (\S+)\(", anywhere))) == 1
     assert set(re.findall(r"\[zk: (\S+)\(", anywhere)) <= set(members)
+    _members_row_follows_the_leader(tmp_path / "t" / "ensemble-leader-failover" / "server.txt")
     # The server pane shows the watch member 3 holds, though the pane's first member is 1.
     pane = (tmp_path / "t" / "pinned" / "server.txt").read_text()
     assert "== after step 2/" in pane
@@ -104,3 +105,36 @@ def test_servers_pinned_sessions_and_server_steps_are_read():
     failover = scenario_from_text("y.yaml", (SCENARIOS / "ensemble-client-failover.yaml")
                                   .read_text())
     assert "stop-server: m1" in [s.summary() for s in failover.steps]
+
+
+def _members_after(server_txt: Path) -> dict[str, list[str]]:
+    """server.txt's row of members (a line each, `N role ...`) under each step's heading."""
+    blocks = re.findall(r"^== (.*)\n((?:.*\n)*?)\n", server_txt.read_text(), re.MULTILINE)
+    return {heading: re.findall(r"^\d .*$", body, re.MULTILINE) for heading, body in blocks}
+
+
+def _on(lines: list[str]) -> dict[str, str]:
+    """Which member each session is on: session name -> the member's number."""
+    return {name: line.split()[0] for line in lines if " · " in line
+            for name in line.split(" · ")[1].split()}
+
+
+def _members_row_follows_the_leader(server_txt: Path) -> None:
+    """Member 2 leads at the start; kill-leader leaves it down, and another leads, with both
+    sessions on the members left."""
+    rows = _members_after(server_txt)
+    first = rows["before the first step"]
+    assert [line.split()[:2] for line in first] == [["1", "follower"], ["2", "leader"],
+                                                    ["3", "follower"]], first
+    assert all(re.fullmatch(r"\d \w+ zxid 0x[0-9a-f]+( · .*)?", line) for line in first)
+    connected = rows[next(h for h in rows if h.startswith("after step 3/"))]
+    assert sorted(_on(connected)) == ["m1", "w1"], connected
+    killed = [h for h in rows if h.startswith("after step 7/")]
+    assert killed and killed[0].endswith(": kill-leader")
+    for heading in list(rows)[list(rows).index(killed[0]):]:
+        assert rows[heading][1] == "2 down", (heading, rows[heading])
+    # Once both sessions are connected again (step 11), they are on a new leader's ensemble.
+    after = rows[next(h for h in rows if h.startswith("after step 11/"))]
+    leaders = [line for line in after if line.split()[1] == "leader"]
+    assert len(leaders) == 1 and leaders[0].split()[0] in ("1", "3"), after
+    assert sorted(_on(after)) == ["m1", "w1"] and set(_on(after).values()) <= {"1", "3"}
