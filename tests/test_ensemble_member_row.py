@@ -139,3 +139,33 @@ def test_a_member_that_refuses_is_down_and_one_that_says_nothing_is_looking_at_o
     assert readings == [MemberReading(1, "down"),
                         MemberReading(2, "looking", isolated=True)]
     assert elapsed < 1.0
+
+
+class _Board:
+    def __init__(self) -> None:
+        self.shown: list[tuple[tuple[str, ...], str | None]] = []
+
+    def set_members(self, lines, heading=None) -> None:
+        self.shown.append((tuple(line.text for line in lines), heading))
+
+
+def test_the_feed_reads_before_the_first_step_and_after_each_one_until_closing():
+    from types import SimpleNamespace
+
+    from zkshell.player.member_row import MemberFeed
+    from zkshell.player.model import DONE, StepResult
+    from zkshell.player.scenario import Step
+
+    board = _Board()
+    hosts = [("127.0.0.1", free_port()), ("127.0.0.1", free_port())]
+    feed = MemberFeed(hosts, board, known=lambda n: "down" if n == 1 else None, tick=60)
+    player = SimpleNamespace(
+        scenario=SimpleNamespace(sessions=[SimpleNamespace(name="m1")], steps=[None, None]),
+        sessions={})
+    feed.scenario_started(player)
+    step = Step(kind="stop-server", line_no=3, member=2)
+    feed.step_finished(player, 0, StepResult(step, DONE, 0.0))
+    feed.closing(player)
+    feed.step_finished(player, 1, StepResult(step, DONE, 0.0))  # the player's clean-up
+    assert board.shown == [(("1 down", "2 down"), "before the first step"),
+                           (("1 down", "2 down"), "after step 1/2: stop-server: 2")]

@@ -205,8 +205,8 @@ class Board(Observer):
         """What the row of members shows now; `heading`: a step has ended, keep it.  As the
         server pane, it keeps what the scenario left once the player starts closing."""
         with self._lock:
-            if self._frozen is not None:
-                return
+            if self._frozen is not None or (heading is None and lines == self._members):
+                return  # nothing new to draw (the row is read every second)
             self._members = lines
             if heading is not None:
                 self.member_history.append((heading, lines))
