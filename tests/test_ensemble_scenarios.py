@@ -16,6 +16,8 @@ ENSEMBLE_SCENARIOS = sorted(SCENARIOS.glob("ensemble-*.yaml"))
 SERVER_LINE = (r"   server: Apache ZooKeeper 3\.8\.\d+ ensemble of 3 \(local, started by zksh\) "
                r"at (127\.0\.0\.1:\d+),(127\.0\.0\.1:\d+),(127\.0\.0\.1:\d+)")
 
+# m1 has no other member to go to while member 1 is down: whether its session outlives the
+# restart (a JVM starting: 2 s and more on a busy machine) is a race, so a new m1 connects.
 PINNED_AND_RESTARTED = """\
 servers: 3
 session_timeout: 2s
@@ -24,7 +26,7 @@ sessions:
   m2: Anywhere
   on3: {label: "On server 3 only", server: 3}
 steps:
-  - m1: create -e /on1 ""
+  - m1: create /on1 ""
     expect: Created /on1
   - on3: get -w /on1
     expect: ""
@@ -36,6 +38,7 @@ steps:
     expect: "[on1, zookeeper]"
   - start-server: 1
   - await: {server: 1, role: follower, within: 10s}
+  - restart: m1
   - await: {m1: "WatchedEvent state:SyncConnected type:None path:null", within: 15s}
   - m1: ls /
     expect: "[on1, zookeeper]"
@@ -73,7 +76,7 @@ def test_the_shipped_ensemble_scenarios_pass_on_a_local_ensemble(tmp_path):
     # The server pane shows the watch member 3 holds, though the pane's first member is 1.
     pane = (tmp_path / "t" / "pinned" / "server.txt").read_text()
     assert "== after step 2/" in pane
-    assert "/on1 [eph m1] <data on3>" in pane.split("== after step 2/")[1].split("==")[0]
+    assert "/on1 <data on3>" in pane.split("== after step 2/")[1].split("==")[0]
 
 
 def test_an_ensemble_scenario_against_one_server_is_refused_before_anything_runs():
