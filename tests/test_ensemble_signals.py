@@ -74,7 +74,8 @@ def test_a_signal_stops_every_member_of_the_ensemble(tmp_path, signum, when):
     try:
         assert player.stdout is not None
         if when == "starting":  # the first member's JVM runs; the quorum is not up yet
-            assert wait_until(lambda: _children(player.pid), timeout=30)
+            assert wait_until(lambda: any("org.apache.zookeeper" in _cmdline(pid)
+                                          for pid in _children(player.pid)), timeout=30)
         else:
             assert "== A long wait on three servers" in player.stdout.readline()
             ports = [int(port) for port in
