@@ -1,6 +1,7 @@
 """`zksh play --bless` on an ensemble scenario: a shipped one with a broken expectation is
-played on a local ensemble and, answered `y`, written back as shipped.  Its minority's
-write prints ConnectionLoss after isolate-server, on purpose: not a reason to refuse."""
+played on a local ensemble and, answered `y`, written back as shipped.  A session's
+ConnectionLoss after a server step (isolate-server, in ensemble-minority-partition.yaml) is
+the scenario's doing: not a reason to refuse."""
 
 from __future__ import annotations
 
@@ -15,31 +16,38 @@ from zkshell.player.model import DONE, PASSED, StepResult
 
 from .conftest import CHECKOUT, require_zookeeper
 
-SHIPPED = CHECKOUT / "scenarios" / "ensemble-minority-partition.yaml"
-RIGHT = "  - majority: get /config\n    expect: v2\n"
-WRONG = "  - majority: get /config\n    expect: v1   # wrong\n"
+# The quickest shipped ensemble scenario (its steps take a tenth of a second), with a server
+# step (isolate-server, rejoin-server) before the expectation broken.
+SHIPPED = CHECKOUT / "scenarios" / "ensemble-stale-read.yaml"
+RIGHT = "  - reader: get /config\n    expect: v2\n"
+WRONG = "  - reader: get /config\n    expect: v1   # wrong\n"
+
+
+# Added to the copy: the reader's only member stops, so its command loses the server.
+LOST = "  - stop-server: 3\n  - reader: ls /\n"
 
 
 def test_a_broken_expectation_of_a_shipped_ensemble_scenario_is_blessed_back(tmp_path):
     require_zookeeper()
     shipped = SHIPPED.read_text(encoding="utf-8")
-    assert shipped.count(RIGHT) == 1
-    scenario = tmp_path / "minority.yaml"
-    scenario.write_text(shipped.replace(RIGHT, WRONG), encoding="utf-8")
+    assert shipped.count(RIGHT) == 1 and shipped.endswith(RIGHT)
+    scenario = tmp_path / "stale.yaml"
+    scenario.write_text(shipped.replace(RIGHT, WRONG) + LOST, encoding="utf-8")
     env = dict(os.environ, PYTHONPATH=str(CHECKOUT), TZ="UTC")
     child = pexpect.spawn(sys.executable, ["-m", "zkshell", "play", "--bless", str(scenario)],
                           env=env, encoding="utf-8", timeout=90)
     try:
         child.expect_exact(f"Write {scenario}? [y/N] ")
-        assert "-    expect: v1   # wrong\n" in child.before.replace("\r\n", "\n")
-        assert "+    expect: v2   # wrong\n" in child.before.replace("\r\n", "\n")
+        diff = child.before.replace("\r\n", "\n")
+        assert "-    expect: v1   # wrong\n+    expect: v2   # wrong\n" in diff
         child.sendline("y")
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
     assert child.exitstatus == 0, child.before
     assert scenario.read_text(encoding="utf-8") == shipped.replace(
-        RIGHT, "  - majority: get /config\n    expect: v2   # wrong\n")
+        RIGHT, "  - reader: get /config\n    expect: v2   # wrong\n") + LOST + (
+        "    expect: KeeperErrorCode = ConnectionLoss for /\n")
 
 
 PARTITIONED = """\
