@@ -10,7 +10,9 @@ failover and by `zksh play` for a scenario that says `servers: 3`.
 from __future__ import annotations
 
 import atexit
+import random
 import re
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -264,11 +266,34 @@ class LocalEnsemble:
         self.cleanup()
 
 
+# Members listen below Linux's ephemeral range (32768-60999 by default), where the kernel
+# never hands a port out by itself: a port free_port found could otherwise be taken, before
+# its member binds it, by any connection made meanwhile (a relay's listener, a peer's or a
+# client's outgoing socket, another program's), and the member would not start.
+QUIET_PORTS = (20000, 32767)
+
+
 def _distinct_ports(count: int) -> tuple[int, ...]:
-    """`count` free ports, all different (free_port alone may hand out one port twice)."""
+    """`count` different ports that are free now, from QUIET_PORTS; free_port's (from the
+    ephemeral range) should that range be full."""
     ports: list[int] = []
+    low, high = QUIET_PORTS
+    for port in random.sample(range(low, high + 1), high - low + 1):
+        if len(ports) == count:
+            return tuple(ports)
+        if _bindable(port):
+            ports.append(port)
     while len(ports) < count:
         port = free_port()
         if port not in ports:
             ports.append(port)
     return tuple(ports)
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True

@@ -23,6 +23,7 @@ from zkshell.exit_status import ExitStatus
 from zkshell.player.loader import ScenarioError, scenario_from_text
 from zkshell.player.model import FAILED, OUTPUT_DIFFERS, TIMED_OUT, StepResult
 from zkshell.player.scenario import Scenario
+from zkshell.player.step_kinds import ISOLATE_SERVER, KILL_LEADER, STOP_SERVER
 from zkshell.player.yaml_edit import NotEditable, write_expectations
 from zkshell.tokenizer import split_line
 
@@ -32,6 +33,9 @@ _LOST_SERVER = (keeper_message(CONNECTION_LOSS, None), keeper_message(SESSION_EX
                 NotConnected.text)
 _FAULTS = ("crash", "quit", "restart", "partition", "heal")
 _CUTTING_COMMANDS = ("close", "quit", "connect")
+# An ensemble's faults: a member stopped or cut off drops its clients, and while the others
+# elect a leader none serves, so any session may lose its server on purpose after these.
+_SERVER_FAULTS = (STOP_SERVER, KILL_LEADER, ISOLATE_SERVER)
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ def refusals(scenario: Scenario, results: list[StepResult]) -> list[str]:
         if step.kind in _FAULTS or (step.kind == "type" and _first_word(step.text)
                                     in _CUTTING_COMMANDS):
             cut_off.add(step.session or "")
+        if step.kind in _SERVER_FAULTS:
+            cut_off.update(spec.name for spec in scenario.sessions)
     if len(results) < len(scenario.steps):
         reasons.append(f"{scenario.path}: the run stopped after {len(results)} of "
                        f"{len(scenario.steps)} steps")

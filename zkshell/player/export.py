@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
+from itertools import chain, zip_longest
 
+from zkshell.player.member_row import MemberLine
 from zkshell.player.panes import Board, transcript_text
 from zkshell.player.server_pane import ServerView
 
@@ -45,31 +48,44 @@ SERVER_TRANSCRIPT = "server.txt"
 
 def write_transcripts(board: Board, directory: str) -> list[str]:
     """One `<session>.txt` per session in `directory` (created if need be), and
-    `server.txt` when the server pane ran; the paths."""
+    `server.txt` when the server pane or an ensemble's row of members ran; the paths."""
     os.makedirs(directory, exist_ok=True)
     prompts = {pane.name: pane.prompt for pane in board.picture().panes}
     sessions = board.scenario.sessions
-    history = board.server_history
+    history, members = board.server_history, board.member_history
     # A session called "server" keeps its name; the server's file then takes another.
     names = unique_names([transcript_name(spec.name) for spec in sessions]
-                         + ([SERVER_TRANSCRIPT] if history else []))
+                         + ([SERVER_TRANSCRIPT] if history or members else []))
     paths = []
     for spec, name in zip(sessions, names):
         path = os.path.join(directory, name)
         with open(path, "w", encoding="utf-8") as transcript:
             transcript.write(transcript_text(board.entries(spec.name), prompts.get(spec.name)))
         paths.append(path)
-    if history:
+    if history or members:
         path = os.path.join(directory, names[-1])
         with open(path, "w", encoding="utf-8") as transcript:
-            transcript.write(server_transcript(history))
+            transcript.write(server_transcript(history, members))
         paths.append(path)
     return paths
 
 
-def server_transcript(history: list[tuple[str, ServerView]]) -> str:
-    """The server's tree after each step, under a line naming the step."""
-    return "".join(f"== {heading}\n{view.text()}\n\n" for heading, view in history)
+def server_transcript(history: Sequence[tuple[str, ServerView]],
+                      members: Sequence[tuple[str, tuple[MemberLine, ...]]] = ()) -> str:
+    """The server after each step, under a line naming the step: an ensemble's members
+    (a line each), then the tree.  Either may be missing (no server pane, one server)."""
+    trees = dict(history)
+    rows = dict(members)
+    # Both are kept at each step's end, under the same headings: in the order they came.
+    headings = dict.fromkeys(pair[0] for pair in chain.from_iterable(
+        zip_longest(history, members)) if pair is not None)
+    blocks = []
+    for heading in headings:
+        parts = [line.text for line in rows.get(heading, ())]
+        if heading in trees:
+            parts.append(trees[heading].text())
+        blocks.append(f"== {heading}\n" + "\n".join(parts) + "\n\n")
+    return "".join(blocks)
 
 
 def render_picture(board: Board, width: int, height: int, kind: str,

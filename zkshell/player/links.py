@@ -9,7 +9,8 @@ find out as they would on a real network, by their own timeouts.
 
 from __future__ import annotations
 
-from zkshell.ensemble import LocalEnsemble, Peer
+from zkshell.ensemble import DOWN, LocalEnsemble, Peer
+from zkshell.player.member_row import ISOLATED
 from zkshell.player.proxy import OPEN, FaultProxy
 
 # Seconds a member's connection to a peer waits for the peer to listen: a new leader opens
@@ -60,6 +61,13 @@ class PlayEnsemble:
         for (source, target, _kind), link in self._links.items():
             if myid in (source, target) and not isolated & {source, target}:
                 link.heal()
+
+    def known_state(self, myid: int) -> str | None:
+        """What zksh did to member `myid`, known without asking it: DOWN (its process is not
+        running), "isolated" (its links are cut), or None."""
+        if not self.ensemble.member(myid).running:
+            return DOWN
+        return ISOLATED if myid in self.isolated() else None
 
     def isolated(self) -> set[int]:
         """The members all of whose links are cut."""

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from zkshell.player.member_row import MemberLine
 from zkshell.player.model import (
     DONE,
     FAILED,
@@ -63,6 +64,7 @@ class Picture:
     stopped: bool = False  # finished before the last step (a person pressed q)
     server: str = ""  # "server: ..." once the sessions are connected (servers.PlayServer)
     server_view: ServerView | None = None  # the server pane (server_feed.py), when it runs
+    members: tuple[MemberLine, ...] = ()  # an ensemble's row of members (member_row.py)
 
 
 LAYOUTS = ("auto", "columns", "grid")  # --layout; view.layout_shape says what each means
@@ -129,6 +131,9 @@ class Board(Observer):
         self._server_view: ServerView | None = None
         # The server pane after each step, for server.txt: (what the step was, the pane).
         self.server_history: list[tuple[str, ServerView]] = []
+        self._members: tuple[MemberLine, ...] = ()
+        # The row of members after each step, for server.txt too.
+        self.member_history: list[tuple[str, tuple[MemberLine, ...]]] = []
 
     # ---- listeners (the live view redraws) ---------------------------------------------
     def on_change(self, listener: Callable[[], None]) -> None:
@@ -196,6 +201,17 @@ class Board(Observer):
                 self.server_history.append((heading, view))
         self._changed()
 
+    def set_members(self, lines: tuple[MemberLine, ...], heading: str | None = None) -> None:
+        """What the row of members shows now; `heading`: a step has ended, keep it.  As the
+        server pane, it keeps what the scenario left once the player starts closing."""
+        with self._lock:
+            if self._frozen is not None or (heading is None and lines == self._members):
+                return  # nothing new to draw (the row is read every second)
+            self._members = lines
+            if heading is not None:
+                self.member_history.append((heading, lines))
+        self._changed()
+
     # ---- pacing ------------------------------------------------------------------------
     def set_typing(self, session: str, text: str) -> None:
         with self._lock:
@@ -260,7 +276,7 @@ class Board(Observer):
                 finished=self._finished,
                 stopped=self._finished and len(self._results) < len(self.scenario.steps),
                 server=self.player.server_line if self.player is not None else "",
-                server_view=self._server_view)
+                server_view=self._server_view, members=self._members)
 
     def _notes(self) -> list[str]:
         return [step.text for step in self.scenario.steps if step.kind == "note"]

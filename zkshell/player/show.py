@@ -24,6 +24,7 @@ from zkshell.player.servers import PlayServer
 if TYPE_CHECKING:  # imported when needed: the plain report never loads rich
     from zkshell.player.cast import CastRecorder
     from zkshell.player.live import LiveView
+    from zkshell.player.member_row import MemberFeed
     from zkshell.player.pacing import Pacer
     from zkshell.player.panes import Board
     from zkshell.player.server_feed import ServerFeed
@@ -72,6 +73,7 @@ class _Views:
     cast: CastRecorder | None = None
     live: LiveView | None = None
     feed: ServerFeed | None = None  # reads the server for the server pane
+    members: MemberFeed | None = None  # reads an ensemble's members for their row
     observers: tuple = ()
     size: tuple[int, int] = DEFAULT_SIZE
 
@@ -112,6 +114,8 @@ def _views(scenario: Scenario, options: ShowOptions, out: TextIO,
 
         views.feed = ServerFeed(source_for(server.embedded, server.address, scenario,
                                            server.client_options), views.board)
+    if scenario.servers > 1 and server is not None:
+        views.members = _member_feed(server, views.board)
     typist = report = None
     if options.typing:
         from zkshell.player.pacing import Typist
@@ -122,8 +126,18 @@ def _views(scenario: Scenario, options: ShowOptions, out: TextIO,
 
         report = PlainReport(out, transcript=options.transcript_lines)
     # In this order: the cast marks a step before the typist starts typing it.
-    views.observers = (views.board, views.feed, views.cast, typist, report)
+    views.observers = (views.board, views.feed, views.members, views.cast, typist, report)
     return views
+
+
+def _member_feed(server: PlayServer, board: Board) -> MemberFeed:
+    """The members' row reads each member; what zksh did to one (stopped it, cut it off)
+    it knows without asking."""
+    from zkshell.player.member_row import MemberFeed
+    from zkshell.player.runner import Target
+
+    known = getattr(server.members, "known_state", None)
+    return MemberFeed(Target.parse(server.address).hosts, board, known)
 
 
 def show(scenario: Scenario, server: PlayServer, options: ShowOptions, several: bool = False,
@@ -147,8 +161,9 @@ def show(scenario: Scenario, server: PlayServer, options: ShowOptions, several: 
         _interrupted(player, time.monotonic() - started, out)
         raise
     finally:
-        if views.feed is not None:  # stopped at the scenario's end, or here on Ctrl+C
-            views.feed.stop()
+        for feed in (views.feed, views.members):  # stopped at the end, or here on Ctrl+C
+            if feed is not None:
+                feed.stop()
     if options.live:
         _outcome(player, results, out)
     _export(views, options, scenario, several)

@@ -19,6 +19,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from zkshell.player.member_row import ISOLATED, MemberLine
 from zkshell.player.model import FAILURE, LogEntry
 from zkshell.player.panes import Pane, Picture, state_marker
 from zkshell.player.server_pane import (
@@ -45,6 +46,9 @@ MAX_CAPTION_LINES = 3
 MIN_PANE_HEIGHT = 3  # two borders and one line
 # The server pane's width: a quarter of the screen, within these bounds.
 SERVER_MIN_WIDTH, SERVER_MAX_WIDTH = 36, 56
+# The row of an ensemble's members: a cell each, at least this wide (`2 leader zxid
+# 0x100000004 · m1` and a little room); narrower, the members take more lines.
+MEMBER_WIDTH = 34
 
 PROMPT_STYLE = "green"
 COMMAND_STYLE = "bold"
@@ -95,6 +99,27 @@ def server_text(view: ServerView) -> Text:
             if role == MARK or line.change == REMOVED:
                 style = f"{style} {change}".strip()
             text.append(part, style=style)
+    return text
+
+
+_MEMBER_STYLES = {"leader": "bold green", "follower": "green", "looking": "yellow",
+                  "down": "bold red", ISOLATED: "bold yellow"}
+
+
+def member_rows(count: int, width: int) -> tuple[int, int]:
+    """(cells a line, lines) for `count` members in `width` columns: it depends on nothing
+    else, so the panes never move when a member's line grows."""
+    if count == 0:
+        return 0, 0
+    across = max(1, min(count, width // MEMBER_WIDTH))
+    return across, math.ceil(count / across)
+
+
+def member_cell(line: MemberLine) -> Text:
+    """`2 leader` in its role's colour, then its zxid and sessions."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(line.head, style=_MEMBER_STYLES.get(line.state, ""))
+    text.append(line.tail, style="dim" if not line.names else "")
     return text
 
 
@@ -231,7 +256,9 @@ class TeachingView:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         picture = self.picture
         width = options.max_width
-        room = (options.height or options.size.height) - 2  # the title and status lines
+        members_across, member_lines = member_rows(len(picture.members), width)
+        # The title and status lines, and the members' row.
+        room = (options.height or options.size.height) - 2 - member_lines
         server = picture.server_view
         side = server_width(width, self.server_pane) if server is not None else 0
         columns, rows = layout_shape(len(picture.panes), width - side, room, self.layout)
@@ -257,6 +284,7 @@ class TeachingView:
             grid = beside
         yield Group(
             _Clip(self._header(), 1),
+            *([_Clip(self._members(members_across), member_lines)] if member_lines else []),
             grid,
             *([_Clip(Text(picture.caption, style="bold yellow", justify="center"),
                      caption_lines)] if caption_lines else []),
@@ -280,6 +308,17 @@ class TeachingView:
             title.append(f"  ·  {self.picture.server}", style="dim")
         header.add_row(title, Text(self.picture.progress, style=progress_style))
         return header
+
+    def _members(self, across: int) -> Table:
+        """The ensemble's members under the title, `across` to a line."""
+        row = Table.grid(expand=True, padding=(0, 1))
+        for _ in range(across):
+            row.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        cells = [member_cell(line) for line in self.picture.members]
+        for start in range(0, len(cells), across):
+            chunk = cells[start:start + across]
+            row.add_row(*chunk, *[""] * (across - len(chunk)))
+        return row
 
     def _footer(self) -> Text:
         picture = self.picture
