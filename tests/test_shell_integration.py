@@ -406,9 +406,11 @@ def test_quit_never_waits_on_a_server_that_does_not_answer():
 def test_ls_r_walks_a_tree_deeper_than_python_recursion(chroot_address, zk_server, admin):
     root = chroot_address[len(zk_server.address):]
     path = root + "/deep"
-    for _ in range(12):  # in parts: one transaction of them all is over the 1 MB limit
+    # In parts: one transaction of them all is over the 1 MB limit, and a deep one keeps a
+    # busy embedded server from answering pings for longer than the 4 s session allows.
+    for _ in range(48):
         transaction = admin.transaction()
-        for _ in range(100):
+        for _ in range(25):
             transaction.create(path)
             path += "/d"
         transaction.commit()
@@ -416,9 +418,9 @@ def test_ls_r_walks_a_tree_deeper_than_python_recursion(chroot_address, zk_serve
     assert result.returncode == 0, result.stderr[-500:]
     lines = result.stdout.splitlines()
     assert len(lines) == 1200 and lines[0] == "/deep" and lines[-1] == "/deep" + "/d" * 1199
-    for _ in range(12):  # kazoo's recursive delete would itself hit the recursion limit
+    for _ in range(48):  # kazoo's recursive delete would itself hit the recursion limit
         transaction = admin.transaction()  # deepest first: a transaction's deletes go in order
-        for _ in range(100):
+        for _ in range(25):
             path = path[:-2]
             transaction.delete(path)
         assert all(result is True for result in transaction.commit())
