@@ -52,10 +52,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "zookeeper_only(reason): run on real ZooKeeper only; the reason says what "
         "the embedded server lacks")
-    # pytest-xdist's own marker (`make test` runs `-n 2 --dist loadgroup`): tests of one
-    # group run on one worker.  Declared here too, for a run without xdist.
-    config.addinivalue_line(
-        "markers", "xdist_group(name): under pytest-xdist's loadgroup, run on one worker")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

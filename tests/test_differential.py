@@ -110,13 +110,11 @@ def run_script(script: Path) -> dict[tuple[str, str], Rendered]:
     return _runs[script]
 
 
-# A script's three tests share its runs (`run_script`): under `pytest -n` (make test) they
-# are one xdist group, so one worker runs them and the script's eight runs are made once.
 @pytest.mark.parametrize(("script", "client", "backend"),
-                         [pytest.param(script, client, backend,
-                                       id=f"{script.stem}-{client}-{backend}",
-                                       marks=pytest.mark.xdist_group(f"diff-{script.stem}"))
-                          for script in SCRIPTS for client, backend in SIDES])
+                         [(script, client, backend) for script in SCRIPTS
+                          for client, backend in SIDES],
+                         ids=[f"{script.stem}-{client}-{backend}" for script in SCRIPTS
+                              for client, backend in SIDES])
 def test_script_matches_zkcli_on_zookeeper(script: Path, client: str, backend: str,
                                            zookeeper_installed: None) -> None:
     runs = run_script(script)

@@ -236,12 +236,13 @@ def test_binary_data_is_printed_as_zkcli_prints_it(chroot_address, zk_server, ad
 # ---- the session through failures ---------------------------------------------------
 
 def test_server_down_then_back_keeps_the_session_and_its_ephemerals(backend):
-    server = make_server(backend, tick_time_ms=500).start()
+    # A 20 s session (20 ticks of 1 s): it must outlive a JVM's restart on a busy machine.
+    server = make_server(backend, tick_time_ms=1000).start()
     try:
-        shell, events = make_shell(server.address, timeout_ms=10000)
+        shell, events = make_shell(server.address, timeout_ms=20000)
         shell.execute('create -e /eph ""')
         shell.execute("get -w /eph")
-        # SIGKILL: SIGTERM sometimes keeps ZooKeeper's JVM in its shutdown hooks for 10 s, the
+        # SIGKILL: SIGTERM sometimes keeps ZooKeeper's JVM in its shutdown hooks for 10 s, half the
         # whole session timeout.  The session survives either way (the transaction log).
         server.stop(kill=True)
         assert events.wait_for("state:Disconnected type:None path:null")
@@ -250,7 +251,7 @@ def test_server_down_then_back_keeps_the_session_and_its_ephemerals(backend):
         assert shell.session.alive
         seen = len(events.blocks)  # the first SyncConnected is among them: wait for a new one
         server.start()
-        assert events.wait_for("state:SyncConnected type:None path:null", after=seen)
+        assert events.wait_for("state:SyncConnected type:None path:null", 20, after=seen)
         assert shell.execute("ls /").text() == "[eph, zookeeper]\n"
         # The watch set before the outage was re-registered on reconnect: nothing is lost.
         shell.execute("delete /eph")
