@@ -52,8 +52,14 @@ lint: install
 	$(BIN)/ruff check zkshell tests
 	$(BIN)/lint-imports --no-cache
 
+# Two pytest-xdist workers: much of the suite waits (on JVMs starting, on subprocesses, on
+# session timeouts), so two cores run it in well under the time one process takes.  A file
+# stays on one worker (--dist loadfile): its module-scoped servers start once, and a
+# differential script's three tests share its runs.  (xdist 3.8's loadgroup does not group
+# under pytest 9.)  TEST_WORKERS=0 runs everything in one process, as plain `pytest` does.
+TEST_WORKERS ?= 2
 test: install zookeeper lint
-	TZ=UTC $(BIN)/python -m pytest -q
+	TZ=UTC $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # The long run of tests/test_embedded_property.py (`make test` runs 150 examples).
 PROOF_EXAMPLES ?= 3000

@@ -20,7 +20,7 @@ SERVER_LINE = (r"   server: Apache ZooKeeper 3\.8\.\d+ ensemble of 3 \(local, st
 # restart (a JVM starting: 2 s and more on a busy machine) is a race, so a new m1 connects.
 PINNED_AND_RESTARTED = """\
 servers: 3
-session_timeout: 2s
+session_timeout: 6s
 sessions:
   m1: {label: "On server 1 only", server: 1}
   m2: Anywhere

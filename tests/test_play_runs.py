@@ -112,7 +112,8 @@ def test_by_default_play_runs_no_java_and_a_signal_ends_it(tmp_path, signum):
 
 def test_an_unreachable_server_is_said_at_once(tmp_path):
     scenario = tmp_path / "piped.yaml"
-    scenario.write_text(PIPED, encoding="utf-8")
+    # The check before the run waits up to the session timeout: 1 s, not the default 4 s.
+    scenario.write_text("session_timeout: 1s\n" + PIPED, encoding="utf-8")
     started = time.monotonic()
     result = run_zksh("play", "--check", "-server", f"127.0.0.1:{free_port()}", str(scenario))
     assert result.returncode == 2

@@ -236,12 +236,13 @@ def test_binary_data_is_printed_as_zkcli_prints_it(chroot_address, zk_server, ad
 # ---- the session through failures ---------------------------------------------------
 
 def test_server_down_then_back_keeps_the_session_and_its_ephemerals(backend):
-    server = make_server(backend, tick_time_ms=500).start()
+    # A 20 s session (20 ticks of 1 s): it must outlive a JVM's restart on a busy machine.
+    server = make_server(backend, tick_time_ms=1000).start()
     try:
-        shell, events = make_shell(server.address, timeout_ms=10000)
+        shell, events = make_shell(server.address, timeout_ms=20000)
         shell.execute('create -e /eph ""')
         shell.execute("get -w /eph")
-        # SIGKILL: SIGTERM sometimes keeps ZooKeeper's JVM in its shutdown hooks for 10 s, the
+        # SIGKILL: SIGTERM sometimes keeps ZooKeeper's JVM in its shutdown hooks for 10 s, half the
         # whole session timeout.  The session survives either way (the transaction log).
         server.stop(kill=True)
         assert events.wait_for("state:Disconnected type:None path:null")
@@ -250,7 +251,7 @@ def test_server_down_then_back_keeps_the_session_and_its_ephemerals(backend):
         assert shell.session.alive
         seen = len(events.blocks)  # the first SyncConnected is among them: wait for a new one
         server.start()
-        assert events.wait_for("state:SyncConnected type:None path:null", after=seen)
+        assert events.wait_for("state:SyncConnected type:None path:null", 20, after=seen)
         assert shell.execute("ls /").text() == "[eph, zookeeper]\n"
         # The watch set before the outage was re-registered on reconnect: nothing is lost.
         shell.execute("delete /eph")
@@ -406,9 +407,11 @@ def test_quit_never_waits_on_a_server_that_does_not_answer():
 def test_ls_r_walks_a_tree_deeper_than_python_recursion(chroot_address, zk_server, admin):
     root = chroot_address[len(zk_server.address):]
     path = root + "/deep"
-    for _ in range(12):  # in parts: one transaction of them all is over the 1 MB limit
+    # In parts: one transaction of them all is over the 1 MB limit, and a deep one keeps a
+    # busy embedded server from answering pings for longer than the 4 s session allows.
+    for _ in range(48):
         transaction = admin.transaction()
-        for _ in range(100):
+        for _ in range(25):
             transaction.create(path)
             path += "/d"
         transaction.commit()
@@ -416,9 +419,12 @@ def test_ls_r_walks_a_tree_deeper_than_python_recursion(chroot_address, zk_serve
     assert result.returncode == 0, result.stderr[-500:]
     lines = result.stdout.splitlines()
     assert len(lines) == 1200 and lines[0] == "/deep" and lines[-1] == "/deep" + "/d" * 1199
-    for _ in range(1200):  # kazoo's recursive delete would itself hit the recursion limit
-        path = path[:-2]
-        admin.delete(path)
+    for _ in range(48):  # kazoo's recursive delete would itself hit the recursion limit
+        transaction = admin.transaction()  # deepest first: a transaction's deletes go in order
+        for _ in range(25):
+            path = path[:-2]
+            transaction.delete(path)
+        assert all(result is True for result in transaction.commit())
 
 
 def test_sync_whoami_and_get_ephemerals_without_a_connection_print_what_zkcli_does(
