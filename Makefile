@@ -4,12 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ZOOKEEPER_JAR := /usr/share/java/zookeeper.jar
 
-.PHONY: help install bytecode zookeeper test lint demo bench proof kazoo-suite clean
+.PHONY: help install bytecode zookeeper test lint demo bench bench-large proof kazoo-suite clean
 
 help:
 	@echo "make demo   - play the master/worker walkthrough (zksh's own server: no Java)"
 	@echo "make test   - lint and run the tests against real ZooKeeper and the embedded server"
 	@echo "make bench  - time zksh against zkCli.sh, and the embedded server against ZooKeeper"
+	@echo "make bench-large - the scale table at 200,000 znodes and the 1,000,000-znode ls -R check"
 	@echo "make proof  - the property-based differential test, thousands of examples"
 	@echo "make kazoo-suite - kazoo's own tests against ZooKeeper and the embedded server"
 	@echo "make install - create .venv with zksh in it (again after a source change)"
@@ -49,7 +50,7 @@ zookeeper:
 	fi
 
 lint: install
-	$(BIN)/ruff check zkshell tests
+	$(BIN)/ruff check zkshell tests benchmarks
 	$(BIN)/lint-imports --no-cache
 
 # Two pytest-xdist workers: much of the suite waits (on JVMs starting, on subprocesses, on
@@ -90,8 +91,15 @@ kazoo-suite: zookeeper $(KAZOO_VENV)/bin/python
 demo: install
 	$(BIN)/zksh play scenarios/walkthrough.yaml
 
+# BENCH_FLAGS=--no-scale leaves out the scale table (minutes: 20,000 znodes, docs/scale.md).
+BENCH_FLAGS ?=
 bench: install zookeeper
-	TZ=UTC $(BIN)/python benchmarks/bench.py
+	TZ=UTC $(BIN)/python benchmarks/bench.py $(BENCH_FLAGS)
+
+# Not in CI, not in `make test`: tens of minutes and about 1 GiB for ZooKeeper's heap.
+bench-large: install zookeeper
+	TZ=UTC $(BIN)/python benchmarks/scale.py --large
+	TZ=UTC $(BIN)/python benchmarks/streaming.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

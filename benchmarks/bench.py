@@ -10,6 +10,8 @@ and the embedded server beside real ZooKeeper (`--backends` for that part alone)
 - the server process's resident memory for 100k znodes (the embedded one run as `zksh server`
   in a process of its own, so that the client's memory is not counted);
 - `zksh play --check -server ADDRESS walkthrough.yaml` against each, tickTime as `server_for`.
+and the scale table (benchmarks/scale.py; `--no-scale` leaves it out): `ls -R`, `setAcl -R`
+and `deleteall` on 20,000 znodes against zkCli.sh.
 Speed is measured here, never asserted in the tests.
 """
 
@@ -24,12 +26,16 @@ from pathlib import Path
 
 from kazoo.client import KazooClient
 
-from zkshell.embedded import EmbeddedServer
-from zkshell.player.loader import load_scenario
-from zkshell.player.runner import server_for
-from zkshell.server import ZKCLI, LocalServer, zkcli_env
-
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: benchmarks.scale from this checkout
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.scale import SMALL, scale_table  # noqa: E402
+from zkshell.embedded import EmbeddedServer  # noqa: E402
+from zkshell.player.loader import load_scenario  # noqa: E402
+from zkshell.player.runner import server_for  # noqa: E402
+from zkshell.server import ZKCLI, LocalServer, zkcli_env  # noqa: E402
+
 RUNS = 7
 PLAY_RUNS = 3
 _BARE_KAZOO = (
@@ -226,6 +232,10 @@ def main() -> int:
         print(f"  {label:<30}{elapsed:>6.2f} s wall, overhead {overhead:.2f} s: "
               f"{'met' if overhead < 1 else 'NOT met'}")
     backends()
+    if "--no-scale" not in sys.argv[1:]:
+        for line in scale_table(SMALL, runs=1):
+            print(line, flush=True)
+    # The 200-session scenario's figures go here (issue 15; another branch writes them).
     return 0
 
 
