@@ -8,7 +8,8 @@ harness's normalisation, including when something goes wrong half-way:
 
 The failures happen at the same point of the walk for both programs: a relay in front of the
 server (tests/differential/trigger_proxy.py) acts when a request names a given path.
-Each case gets two fresh servers, one per program, with the same tree on each.
+Each case runs on three fresh servers with the same tree: zkCli.sh on real ZooKeeper, zksh on
+real ZooKeeper and zksh on the embedded server; the two zksh runs are compared with zkCli's.
 Known differences are strict xfails in KNOWN_DIFFERENCES, each with its reason.
 """
 
@@ -35,6 +36,7 @@ from tests.differential.harness import (  # noqa: E402
     render,
     run_zkcli,
     run_zksh,
+    start_embedded_servers,
     start_servers,
     unified_diff,
 )
@@ -83,8 +85,8 @@ CASES = {
     "ls-R-connection-lost": Case("ls -R /big\n", relay="cut", events=False),
 }
 
-# Real remaining differences between zksh and zkCli.sh: case -> reason.
-KNOWN_DIFFERENCES: dict[str, str] = {}
+# Real remaining differences from zkCli.sh on ZooKeeper: (case, zksh's backend) -> reason.
+KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {}
 
 
 def without_events(result: Result, *, zkcli: bool, address: str) -> str:
@@ -96,13 +98,18 @@ def without_events(result: Result, *, zkcli: bool, address: str) -> str:
     return "\n".join(parts) + "\n"
 
 
-def run_case(case: Case) -> tuple[str, str]:
-    """zkCli.sh's and zksh's rendered output, each on a fresh server with the tree."""
-    servers = start_servers(2)
+SIDES = (("zkcli", "zookeeper"), ("zksh", "zookeeper"), ("zksh", "embedded"))
+
+
+def run_case(case: Case) -> dict[tuple[str, str], str]:
+    """Each side's rendered output, each on a fresh server with the tree, run together."""
+    real = start_servers(2)
+    embedded = start_embedded_servers(1)
+    servers = {SIDES[0]: real[0], SIDES[1]: real[1], SIDES[2]: embedded[0]}
     clients, proxies = [], []
     try:
-        addresses = []
-        for server in servers:
+        addresses = {}
+        for side, server in servers.items():
             client = connect(server.address)
             clients.append(client)
             populate(client, "/big", FOLDERS, PER_FOLDER)
@@ -114,31 +121,48 @@ def run_case(case: Case) -> tuple[str, str]:
                 proxies.append(proxy)
                 (cut_during_walk if case.relay == "cut" else delete_during_walk(client))(proxy)
                 address = proxy.address
-            addresses.append(address)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            zkcli = pool.submit(run_zkcli, addresses[0], case.script)
-            zksh = pool.submit(run_zksh, addresses[1], case.script)
-            results = zkcli.result(), zksh.result()
+            addresses[side] = address
+        with ThreadPoolExecutor(max_workers=len(SIDES)) as pool:
+            futures = {side: pool.submit(run_zkcli if side[0] == "zkcli" else run_zksh,
+                                         addresses[side], case.script) for side in SIDES}
+            results = {side: future.result() for side, future in futures.items()}
         for proxy in proxies:
             assert proxy.fired.is_set(), "the walk never asked for " + WALKED
         view = render if case.events else without_events
-        return (view(results[0], zkcli=True, address=addresses[0]),
-                view(results[1], zkcli=False, address=addresses[1]))
+        return {side: view(results[side], zkcli=side[0] == "zkcli", address=addresses[side])
+                for side in SIDES}
     finally:
         for proxy in proxies:
             proxy.close()
         for client in clients:
             client.stop()
             client.close()
-        for server in servers:
+        for server in real:
             server.cleanup()
+        for server in embedded:
+            server.stop()
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(reason=KNOWN_DIFFERENCES[name], strict=True))
-    if name in KNOWN_DIFFERENCES else name for name in CASES])
-def test_big_tree_matches_zkcli(name: str, zookeeper_installed: None) -> None:  # noqa: F811
-    expected, actual = run_case(CASES[name])
+_runs: dict[str, dict[tuple[str, str], str]] = {}
+
+
+def case_runs(name: str) -> dict[tuple[str, str], str]:
+    """A case's runs, made once for its two tests (the previous case's are dropped)."""
+    if name not in _runs:
+        _runs.clear()
+        _runs[name] = run_case(CASES[name])
+    return _runs[name]
+
+
+@pytest.mark.parametrize("name,backend", [
+    pytest.param(name, backend, id=f"{name}-zksh-{backend}",
+                 marks=[pytest.mark.xfail(reason=KNOWN_DIFFERENCES[name, backend], strict=True)]
+                 if (name, backend) in KNOWN_DIFFERENCES else [])
+    for name in CASES for backend in ("zookeeper", "embedded")])
+def test_big_tree_matches_zkcli(name: str, backend: str,
+                                zookeeper_installed: None) -> None:  # noqa: F811
+    runs = case_runs(name)
+    expected, actual = runs["zkcli", "zookeeper"], runs["zksh", backend]
     assert actual == expected, (
-        f"zksh differs from zkCli on {name} ('-' zkCli, '+' zksh):\n"
+        f"zksh on {backend} differs from zkCli on ZooKeeper on {name} ('-' zkCli, '+' zksh):\n"
         + unified_diff(expected, actual))
