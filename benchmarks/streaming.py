@@ -24,16 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: zkshell and benchmarks from this checkout
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.trees import connect, populate  # noqa: E402
-from zkshell.server import LocalServer  # noqa: E402
+from benchmarks.trees import BigServer, connect, populate  # noqa: E402
 
 LINES_BEFORE_SIGINT = 10_000
-
-
-class BigServer(LocalServer):
-    """A million znodes do not fit LocalServer's 256 MiB heap (a later -Xmx wins)."""
-
-    jvm_options = ("-Xmx2g",)
 
 
 def rss_kib(pid: int) -> int:

@@ -10,9 +10,18 @@ from collections import deque
 
 from kazoo.client import KazooClient
 
+from zkshell.server import LocalServer
+
 IN_FLIGHT = 16
 # A multi's request must stay under jute.maxbuffer (1 MiB); 1000 small creates are ~50 KiB.
 MULTI_SIZE = 1000
+
+
+class BigServer(LocalServer):
+    """A ZooKeeper for 200,000 to 1,000,000 znodes: LocalServer's 256 MiB heap is too small
+    for them (of two -Xmx options the later wins)."""
+
+    jvm_options = ("-Xmx2g",)
 
 
 def folder_name(index: int) -> str:
