@@ -18,6 +18,7 @@ import threading
 import time
 
 OPEN, CUT, DEAD = "open", "cut", "dead"
+POLL_MS = 100  # how soon a relay notices a crash, a partition or a heal
 
 
 class FaultProxy:
@@ -87,7 +88,12 @@ class FaultProxy:
     def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
         peers = {client: upstream, upstream: client}
         held: dict[socket.socket, bytearray] = {client: bytearray(), upstream: bytearray()}
-        reading = [client, upstream]
+        # poll, not select: select() fails on descriptors past 1024, which a scenario of
+        # a hundred-odd sessions reaches (each has a client, relay and server socket).
+        reading = {sock.fileno(): sock for sock in (client, upstream)}
+        poller = select.poll()
+        for fd in reading:
+            poller.register(fd, select.POLLIN)
         ended = False  # one side closed while cut off: the other learns it at heal
         try:
             while not self._closed and self.mode != DEAD:
@@ -98,14 +104,14 @@ class FaultProxy:
                             data.clear()
                     if ended:
                         return
-                readable, _, _ = select.select(reading, [], [], 0.1)
-                for sock in readable:
+                for fd, _event in poller.poll(POLL_MS):
+                    sock = reading[fd]
                     data = sock.recv(65536)
                     if not data:
                         if self.mode != CUT:
                             return
                         ended = True
-                        reading.remove(sock)
+                        poller.unregister(fd)
                     elif self.mode == OPEN and not held[peers[sock]]:
                         self._send(peers[sock], data, upstream)
                     else:
