@@ -10,6 +10,8 @@ and the embedded server beside real ZooKeeper (`--backends` for that part alone)
 - the server process's resident memory for 100k znodes (the embedded one run as `zksh server`
   in a process of its own, so that the client's memory is not counted);
 - `zksh play --check -server ADDRESS walkthrough.yaml` against each, tickTime as `server_for`.
+and issue 15's group scenario of 200 sessions (`--sessions N` for that part alone, N of
+them): wall time and memory a session, on the embedded server and a real ZooKeeper.
 Speed is measured here, never asserted in the tests.
 """
 
@@ -23,6 +25,7 @@ import time
 from pathlib import Path
 
 from kazoo.client import KazooClient
+from many_sessions import report as many_sessions_report
 
 from zkshell.embedded import EmbeddedServer
 from zkshell.player.loader import load_scenario
@@ -66,6 +69,7 @@ def row(label: str, zksh: float, zkcli: float) -> str:
     return f"{label:<34}{zksh:>10.3f} s{zkcli:>10.3f} s{zksh / zkcli:>10.2f}"
 
 
+SESSIONS = 200  # issue 15's many-session scenario
 PIPELINED = 10_000
 MEMORY_ZNODES = 100_000
 
@@ -182,6 +186,11 @@ def main() -> int:
     if "--backends" in sys.argv[1:]:
         backends()
         return 0
+    if "--sessions" in sys.argv[1:]:
+        at = sys.argv.index("--sessions")
+        count = int(sys.argv[at + 1]) if len(sys.argv) > at + 1 else SESSIONS
+        many_sessions_report(zksh_command(), count)
+        return 0
     server = LocalServer(tick_time_ms=2000).start()
     try:
         address = server.address
@@ -226,6 +235,7 @@ def main() -> int:
         print(f"  {label:<30}{elapsed:>6.2f} s wall, overhead {overhead:.2f} s: "
               f"{'met' if overhead < 1 else 'NOT met'}")
     backends()
+    many_sessions_report(zksh_command(), SESSIONS)
     return 0
 
 
