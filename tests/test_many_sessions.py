@@ -14,10 +14,12 @@ from rich.console import Console
 from benchmarks.many_sessions import group_scenario
 from zkshell.embedded import EmbeddedServer
 from zkshell.exit_status import ExitStatus
+from zkshell.player.loader import load_scenario
 from zkshell.player.model import FAILURE, LogEntry
 from zkshell.player.panes import Pane, Picture, summarised
+from zkshell.player.runner import Player, SessionRefused
 from zkshell.player.view import TeachingView, layout_shape
-from zkshell.server import LocalServer, four_letter_word
+from zkshell.server import LocalServer, four_letter_word, free_port
 
 from .conftest import require_zookeeper, run_zksh, wait_until
 
@@ -153,3 +155,13 @@ def test_the_summary_counts_hidden_failures():
 def test_auto_layout_of_many_panes_terminates():
     # Asking 101 columns for 200 panes gives two rows of 100 again: it used to loop forever.
     assert layout_shape(MANY, 120, 38) == (29, 7)
+
+
+def test_a_server_that_refuses_connections_stops_the_run_with_its_reason(tmp_path):
+    path = tmp_path / "nobody.yaml"
+    path.write_text("sessions: [m1]\nsteps:\n  - m1: ls /\n", encoding="utf-8")
+    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+    player = Player(load_scenario(str(path)), address)
+    assert player.run() == []
+    assert isinstance(player.lost, SessionRefused)
+    assert player.server_lost == f"session m1 could not connect to {address}: Connection refused"

@@ -42,6 +42,9 @@ class FaultProxy:
         # When the latest connection through it was made: of a session's relays to an
         # ensemble's members, the one it connected through last is the member it is on.
         self.last_connected: float | None = None
+        # Why the latest connection through it could not reach the target (the client only
+        # sees its connection closed), or None when it did.
+        self.upstream_error: OSError | None = None
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -70,9 +73,11 @@ class FaultProxy:
         while True:
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
+                self.upstream_error = None
                 break
-            except OSError:
+            except OSError as exc:
                 if time.monotonic() >= deadline or self._closed:
+                    self.upstream_error = exc
                     _abort(client)
                     return
                 time.sleep(0.05)

@@ -35,6 +35,10 @@ from zkshell.session import ConnectFailure, Session, SessionEvent
 from zkshell.shell import Shell
 
 CONNECT_WAIT = 10.0
+# A scenario's session that failed this many passes over its servers in a row, before the
+# first step, is refused: a server over its maxClientCnxns closes each at once, about 0.5 s
+# for three (kazoo's retry pauses); one pass could be an ensemble member's passing trouble.
+REFUSED_PASSES = 3
 ROLE_POLL = 0.05  # seconds between two `srvr` asked of a member whose role is awaited
 MEMBER_START_WAIT = 30.0  # a member's JVM starting and joining the quorum, on a busy machine
 LOST_PATIENCE = 2.0  # seconds a server is given to answer before it is called gone
@@ -45,13 +49,6 @@ class ServerLost(Exception):
 
     server_answers = False  # its sessions are dropped, not closed: nobody would answer
     hint = ""  # what to do about it, said under the message
-
-
-def _refused_hint(failure: ConnectFailure | None) -> str:
-    if failure is None or failure.kind != "closed":
-        return ""
-    return ("raise maxClientCnxns in the server's zoo.cfg (0: no limit), or play fewer "
-            "sessions")
 
 
 class SessionRefused(ServerLost):
@@ -65,17 +62,22 @@ class SessionRefused(ServerLost):
         self.hint = hint
 
 
-def refusal(name: str, server: str, failure: ConnectFailure | None) -> str:
-    """Why session `name` could not connect to `server`, and what to do about it."""
+def refused(name: str, server: str, failure: ConnectFailure | None,
+            unreached: OSError | None = None) -> SessionRefused:
+    """Why session `name` could not connect to `server`, and what to do about it;
+    `unreached`: why its relay could not reach the server, if it could not."""
     said = f"session {name} could not connect to {server}"
+    if unreached is not None:
+        return SessionRefused(f"{said}: {unreached.strerror or unreached}")
     if failure is None:
-        return f"{said}: not connected within {CONNECT_WAIT:g}s"
+        return SessionRefused(f"{said}: not connected within {CONNECT_WAIT:g}s")
     if failure.kind != "closed":
-        return f"{said}: {failure.words}"
+        return SessionRefused(f"{said}: {failure.words}")
     # ZooKeeper accepts a connection over its per-address limit, then closes it at once.
-    return (f"{said}: the server closed the connection as soon as it opened; its limit "
-            f"of connections from one address (maxClientCnxns, 60 by default) is the likely "
-            f"cause")
+    return SessionRefused(
+        f"{said}: the server closed the connection as soon as it opened; its limit of "
+        f"connections from one address (maxClientCnxns, 60 by default) is the likely cause",
+        "raise maxClientCnxns in the server's zoo.cfg (0: no limit), or play fewer sessions")
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,16 @@ class Target:
         return [self.hosts[member - 1]], self.member_address(member) + self.chroot
 
 
+def _settled(session: Session) -> bool:
+    """Connected within CONNECT_WAIT, or False after REFUSED_PASSES failed passes."""
+    deadline = time.monotonic() + CONNECT_WAIT
+    for _ in range(REFUSED_PASSES):
+        remaining = deadline - time.monotonic()
+        if remaining > 0 and session.wait_settled(remaining):
+            return True
+    return False
+
+
 class Members(Protocol):
     """The ensemble zksh started, for server steps (`LocalEnsemble`)."""
 
@@ -155,12 +167,12 @@ class PlayedSession:
         self.credentials: tuple[int, bytes] | None = None
         self.ended = False  # an `expire` step ended the current process's session
         self.removals: list[float] = []  # when this window got a NodeDeleted, say (countdown)
-        self.connected = False  # when its process started: connected, or an attempt failed
+        self.connected = False  # when its first process started, or it was refused
         self.proxy = Relays(hosts)
-        self.shell = self._start_shell()
+        self.shell = self._start_shell(first=True)
 
     # ---- process lifecycle ------------------------------------------------------------
-    def _start_shell(self) -> Shell:
+    def _start_shell(self, first: bool = False) -> Shell:
         session = Session(self.proxy.address + self.chroot, self.timeout_ms,
                           client_options=self.client_options)
         shell = Shell(session, self._show_event)
@@ -169,8 +181,10 @@ class PlayedSession:
         self.add("output", fmt.banner(self.display_server, piped=False))
         self.shell = shell  # before it connects: its connection's event names its server
         session.connect()
-        # Until connected or an attempt failed: a server that refuses is said at once.
-        self.connected = session.wait_settled(CONNECT_WAIT)
+        if first:  # a server that refuses it is said before the first step, not after 10 s
+            self.connected = _settled(session)
+        else:
+            session.wait_connected(CONNECT_WAIT)
         self.state = "connected" if session.alive else "connecting"
         self.credentials, self.ended = None, False
         self._remember_session(session)
@@ -386,8 +400,8 @@ class Player:
             self.sessions[spec.name] = played
             if not played.connected:
                 failure = played.shell.session.connect_failure
-                self.lost = SessionRefused(refusal(spec.name, played.display_server, failure),
-                                           _refused_hint(failure))
+                self.lost = refused(spec.name, played.display_server, failure,
+                                    played.proxy.upstream_error)
                 return False
         return True
 
