@@ -11,7 +11,9 @@ and the embedded server beside real ZooKeeper (`--backends` for that part alone)
   in a process of its own, so that the client's memory is not counted);
 - `zksh play --check -server ADDRESS walkthrough.yaml` against each, tickTime as `server_for`.
 and the scale table (benchmarks/scale.py; `--no-scale` leaves it out): `ls -R`, `setAcl -R`
-and `deleteall` on 20,000 znodes against zkCli.sh.
+and `deleteall` on 20,000 znodes against zkCli.sh; and issue 15's group scenario of 200
+sessions (`--sessions N` for that part alone, N of them): wall time and memory a session, on
+the embedded server and a real ZooKeeper.
 Speed is measured here, never asserted in the tests.
 """
 
@@ -30,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: benchmarks.scale from this checkout
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.many_sessions import report as many_sessions_report  # noqa: E402
 from benchmarks.scale import SMALL, scale_table  # noqa: E402
 from zkshell.embedded import EmbeddedServer  # noqa: E402
 from zkshell.player.loader import load_scenario  # noqa: E402
@@ -72,6 +75,7 @@ def row(label: str, zksh: float, zkcli: float) -> str:
     return f"{label:<34}{zksh:>10.3f} s{zkcli:>10.3f} s{zksh / zkcli:>10.2f}"
 
 
+SESSIONS = 200  # issue 15's many-session scenario
 PIPELINED = 10_000
 MEMORY_ZNODES = 100_000
 
@@ -188,6 +192,11 @@ def main() -> int:
     if "--backends" in sys.argv[1:]:
         backends()
         return 0
+    if "--sessions" in sys.argv[1:]:
+        at = sys.argv.index("--sessions")
+        count = int(sys.argv[at + 1]) if len(sys.argv) > at + 1 else SESSIONS
+        many_sessions_report(zksh_command(), count)
+        return 0
     server = LocalServer(tick_time_ms=2000).start()
     try:
         address = server.address
@@ -235,7 +244,7 @@ def main() -> int:
     if "--no-scale" not in sys.argv[1:]:
         for line in scale_table(SMALL, runs=1):
             print(line, flush=True)
-    # The 200-session scenario's figures go here (issue 15; another branch writes them).
+    many_sessions_report(zksh_command(), SESSIONS)
     return 0
 
 

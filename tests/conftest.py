@@ -91,6 +91,8 @@ class EmbeddedBackend:
 
     def __init__(self, tick_time_ms: int = 2000, **options) -> None:
         self.tick_time_ms = tick_time_ms
+        # No connection limit, as LocalServer's zoo.cfg says (maxClientCnxns=0).
+        options.setdefault("max_client_cnxns", 0)
         self.server = EmbeddedServer(tick_time_ms=tick_time_ms, **options)
 
     @property

@@ -143,14 +143,17 @@ class LocalServer:
     """One standalone ZooKeeper server with its own temporary data directory.
 
     `tick_time_ms` bounds the session timeouts the server will grant (2 to 20 ticks), so a
-    short tick lets crash and expiry scenarios finish in about a second.
+    short tick lets crash and expiry scenarios finish in about a second.  `max_client_cnxns`
+    is zoo.cfg's maxClientCnxns: connections one address may hold open (0: no limit, so a
+    scenario may play as many sessions as it names).
     """
 
     jvm_options: tuple[str, ...] = ()  # more -D settings (an ensemble member's)
 
     def __init__(self, tick_time_ms: int = 2000, port: int | None = None,
-                 start_timeout: float = 30.0) -> None:
+                 start_timeout: float = 30.0, max_client_cnxns: int = 0) -> None:
         self.tick_time_ms = tick_time_ms
+        self.max_client_cnxns = max_client_cnxns
         self.port = port or free_port()
         self.host = "127.0.0.1"
         self.start_timeout = start_timeout
@@ -189,7 +192,7 @@ class LocalServer:
             "admin.enableServer=false\n"
             "4lw.commands.whitelist=*\n"
             "extendedTypesEnabled=true\n"
-            "maxClientCnxns=0\n"
+            f"maxClientCnxns={self.max_client_cnxns}\n"
         )
         return config
 

@@ -77,6 +77,19 @@ class ConnectFailure:
     server: str
     detail: str = ""
 
+    @property
+    def words(self) -> str:
+        """What the attempt met, in a few words: `connection refused`."""
+        return _FAILURE_WORDS.get(self.kind, self.detail)
+
+
+_FAILURE_WORDS = {
+    "refused": "connection refused",
+    "silent": "no answer",
+    "closed": "connection closed by the server",
+    "unresolved": "unknown host",
+}
+
 
 def _connect_failure(host: str, port: int, error: BaseException,
                      timeout_error: type) -> ConnectFailure | None:

@@ -16,15 +16,6 @@ STYLE = {
     "toolbar.state.lost": "bold ansired",
 }
 
-# What the latest failed attempt to connect met, by ConnectFailure.kind.
-_WHY = {
-    "refused": "connection refused",
-    "silent": "no answer",
-    "closed": "connection closed by the server",
-    "unresolved": "unknown host",
-}
-
-
 def toolbar(shell: Shell) -> StyleAndTextTuples:
     """` 127.0.0.1:2181/app | CONNECTED | session 0x100a2b3c4d0000 | watches: 2 `, and while
     connecting fails, ` 127.0.0.1:2181 (connection refused, retrying every second) | ...`."""
@@ -64,7 +55,7 @@ def connect_trouble(session: Session) -> str | None:
 
 
 def _why(failure: ConnectFailure, several: bool) -> str:
-    why = _WHY.get(failure.kind, failure.detail)
+    why = failure.words
     if not several:
         return why  # the one server is named at the toolbar's start
     if failure.kind == "unresolved":

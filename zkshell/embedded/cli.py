@@ -9,8 +9,9 @@ import argparse
 import signal
 import sys
 import threading
+from collections.abc import Callable
 
-from zkshell.embedded.server import EmbeddedServer
+from zkshell.embedded.server import MAX_CLIENT_CNXNS, EmbeddedServer
 
 DESCRIPTION = """\
 Run a ZooKeeper 3.8 compatible server in this process, for demos and tests:
@@ -20,14 +21,22 @@ that must survive, use real ZooKeeper.  It listens on loopback unless --host say
 Ctrl+C or SIGTERM stop it."""
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0: {text}")
-    return value
+def _at_least(least: int) -> Callable[[str], int]:
+    """An argparse type: a whole number, 0 or more, or 1 or more."""
+    limit = "must be more than 0" if least else "cannot be negative"
+
+    def number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"{limit}: {text}")
+        return value
+    return number
+
+
+_positive, _count = _at_least(1), _at_least(0)
 
 
 def _port(text: str) -> int:
@@ -53,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="shortest session timeout granted (default 2 ticks)")
     parser.add_argument("--max-session-timeout", type=_positive, metavar="MS",
                         help="longest session timeout granted (default 20 ticks)")
+    parser.add_argument("--max-client-cnxns", type=_count, default=MAX_CLIENT_CNXNS,
+                        metavar="N",
+                        help="connections one client address may hold open, as ZooKeeper's "
+                             f"maxClientCnxns (default {MAX_CLIENT_CNXNS}; 0: no limit)")
     return parser
 
 
@@ -60,7 +73,8 @@ def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     server = EmbeddedServer(host=args.host, port=args.port, tick_time_ms=args.tick_time,
                             min_session_timeout_ms=args.min_session_timeout,
-                            max_session_timeout_ms=args.max_session_timeout)
+                            max_session_timeout_ms=args.max_session_timeout,
+                            max_client_cnxns=args.max_client_cnxns)
     stop = threading.Event()
     for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         if hasattr(signal, name):

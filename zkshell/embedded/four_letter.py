@@ -236,14 +236,14 @@ def _wchs(core: ServerCore, me: Connection) -> str:
 
 def _conf(core: ServerCore, me: Connection) -> str:
     """ZooKeeperServer.dumpConf with the embedded server's settings: no directories (it
-    keeps nothing on disk), no connection limit (maxClientCnxns 0 means none), the
+    keeps nothing on disk), its connection limit (maxClientCnxns, 0 means none), the
     default listen backlog (-1), no server id (0, standalone)."""
     sessions = core.sessions
     port = me.writer.get_extra_info("sockname")[1]
     return (f"clientPort={port}\nsecureClientPort=-1\n"
             f"dataDir={IN_MEMORY_DIR}\ndataDirSize=0\n"
             f"dataLogDir={IN_MEMORY_DIR}\ndataLogSize=0\n"
-            f"tickTime={sessions.tick_time_ms}\nmaxClientCnxns=0\n"
+            f"tickTime={sessions.tick_time_ms}\nmaxClientCnxns={core.max_client_cnxns}\n"
             f"minSessionTimeout={sessions.min_timeout_ms}\n"
             f"maxSessionTimeout={sessions.max_timeout_ms}\n"
             f"clientPortListenBacklog=-1\nserverId=0\n")

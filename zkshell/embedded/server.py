@@ -27,6 +27,7 @@ from zkshell.embedded.watches import STANDARD, WatchManager
 
 CONTAINER_CHECK_INTERVAL_MS = 60_000  # znode.container.checkIntervalMs
 SESSIONLESS_TIMEOUT_MS = 10_000  # zookeeper.nio.sessionlessCnxnTimeout
+MAX_CLIENT_CNXNS = 60  # maxClientCnxns: ZooKeeper's default, connections from one address
 
 
 class StateDump(NamedTuple):
@@ -47,8 +48,10 @@ class ServerCore:
                  max_session_timeout_ms: int | None = None,
                  clock: Callable[[], int] = monotonic_ms,
                  super_digest: str | None = None,
-                 sessionless_timeout_ms: int = SESSIONLESS_TIMEOUT_MS) -> None:
+                 sessionless_timeout_ms: int = SESSIONLESS_TIMEOUT_MS,
+                 max_client_cnxns: int = MAX_CLIENT_CNXNS) -> None:
         self.sessionless_timeout_ms = sessionless_timeout_ms
+        self.max_client_cnxns = max_client_cnxns  # 0: no limit
         self.tree = DataTree()
         self.sessions = SessionTracker(tick_time_ms, min_session_timeout_ms,
                                        max_session_timeout_ms, clock)
@@ -63,6 +66,15 @@ class ServerCore:
         self.accepted: dict[Connection, None] = {}
         self.connection_buckets = ExpiryBuckets()  # NIOServerCnxnFactory's cnxnExpiryQueue
         self.trace_mask = DEFAULT_TRACE_MASK  # gtmk and stmk: ZooTrace's, read by nothing
+
+    def admits(self, peer_host: str) -> bool:
+        """NIOServerCnxnFactory's maxClientCnxns: one more connection from `peer_host`
+        only while fewer than the limit are open from it (handshakes and four-letter words
+        count); over it the connection is closed as soon as it is accepted."""
+        if not self.max_client_cnxns:
+            return True
+        open_from = sum(1 for c in self.accepted if c.peer[0] == peer_host)
+        return open_from < self.max_client_cnxns
 
     def accept(self, connection: Connection) -> None:
         self.accepted[connection] = None
@@ -117,6 +129,9 @@ class ServerCore:
 class EmbeddedServer:
     """Start with `start()` (or `with`), stop with `stop()`; `address` is "host:port".
 
+    `max_client_cnxns`: how many connections one client address may hold open, as
+    ZooKeeper's maxClientCnxns (60 by default; 0 for no limit).
+
     `super_digest` ("super:" + base64 of sha1("super:password"), see
     `zkshell.embedded.acl.digest_id`) makes `addauth digest super:password` pass every ACL,
     as ZooKeeper's zookeeper.DigestAuthenticationProvider.superDigest does.
@@ -129,13 +144,14 @@ class EmbeddedServer:
                  min_session_timeout_ms: int | None = None,
                  max_session_timeout_ms: int | None = None,
                  container_check_interval_ms: int = CONTAINER_CHECK_INTERVAL_MS,
-                 super_digest: str | None = None) -> None:
+                 super_digest: str | None = None,
+                 max_client_cnxns: int = MAX_CLIENT_CNXNS) -> None:
         self.host = host
         self.port = port
         self.tick_time_ms = tick_time_ms
         self.container_check_interval_ms = container_check_interval_ms
         self.core = ServerCore(tick_time_ms, min_session_timeout_ms, max_session_timeout_ms,
-                               super_digest=super_digest)
+                               super_digest=super_digest, max_client_cnxns=max_client_cnxns)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopping: asyncio.Event | None = None
@@ -255,4 +271,8 @@ class EmbeddedServer:
             action()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername") or ("", 0)
+        if not self.core.admits(str(peer[0])):
+            writer.close()
+            return
         await Connection(self.core, reader, writer).serve()

@@ -133,7 +133,10 @@ def show_options(args: argparse.Namespace) -> ShowOptions:
         delay=args.delay if args.delay is not None else (LIVE_DELAY if live else 0.0),
         typing=args.typing if args.typing is not None else live,
         transcript=args.transcript, svg=args.svg, html=args.html, cast=args.cast,
-        size=args.size or DEFAULT_SIZE, layout=args.layout, server_pane=args.server_pane)
+        size=args.size or DEFAULT_SIZE, layout=args.layout, server_pane=args.server_pane,
+        # --bless plays as --check does, but what the awaits after a failed check get
+        # still matters: their sessions' output is what it writes.
+        check=args.check and not args.bless)
 
 
 class Unusable(Exception):
@@ -223,7 +226,7 @@ def main(argv: list[str]) -> int:
         except ServerLost as exc:
             # Every step after would only print ConnectionLoss: stop the run, say it once.
             # Its sessions are dropped, and a server zksh started is stopped on the way.
-            _say(f"zksh play: {exc}; stopped there\n")
+            _say(f"zksh play: {exc}; stopped there\n" + (f"  {exc.hint}\n" if exc.hint else ""))
             failed = True
             break
         except ExportFailed as exc:  # the run itself is over and reported

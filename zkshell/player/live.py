@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from collections.abc import Callable
 
 from rich.color import ColorSystem
@@ -24,6 +25,10 @@ from zkshell.player.panes import Board
 from zkshell.player.view import TeachingView
 
 TICK = 0.25
+# A frame of many panes costs 80 ms or more, and a run of many sessions changes the view at
+# every step: drawn at each change, the frames took the time (and the GIL) the steps needed,
+# a 1 s run took a minute.  After a frame the view rests this many times as long as it took.
+REST_PER_FRAME = 3.0
 
 
 class _Frame:
@@ -116,7 +121,9 @@ class LiveView:
             self._wake.wait(TICK)
             self._wake.clear()
             if not self._stopped.is_set():
+                started = time.perf_counter()
                 self._draw()
+                self._stopped.wait(REST_PER_FRAME * (time.perf_counter() - started))
 
     def _draw(self) -> None:
         width, height = self._size()

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from zkshell.player.runner import PlayedSession, Player
 
 PASSED, FAILED, TIMED_OUT, DONE = "passed", "failed", "timed out", "done"
+# An await not waited for: the run had already failed (--check), and what it awaited had
+# not arrived.  Each would otherwise wait out its deadline, one after another.
+SKIPPED = "skipped"
+NOT_AWAITED = "not awaited: the run had already failed"
 # A log entry that is the player's verdict on a failed step, not something zkCli printed.
 FAILURE = "failure"
 # A typed step's message when it ran and only its expectation failed (--bless tells it apart).

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from zkshell.player.member_row import MemberLine
 from zkshell.player.model import (
-    DONE,
     FAILED,
     FAILURE,
     PASSED,
@@ -24,6 +23,7 @@ from zkshell.player.model import (
     Observer,
     StepResult,
 )
+from zkshell.player.report import counts
 from zkshell.player.scenario import Scenario, Step
 from zkshell.player.server_pane import ServerView
 from zkshell.player.verdict import verdict_text
@@ -68,6 +68,35 @@ class Picture:
 
 
 LAYOUTS = ("auto", "columns", "grid")  # --layout; view.layout_shape says what each means
+
+
+def summarised(panes: tuple[Pane, ...], room: int) -> tuple[tuple[Pane, ...], str]:
+    """The panes to draw when only `room` fit, in the scenario's order, and a line for the
+    others: `+ 180 more sessions: 178 connected, 2 crashed · 1 failed` ("" when all fit).
+
+    Those drawn are the ones to look at: the pane the scroll keys move, those with a failed
+    step, then those that printed last (the step running now, the notifications it set off)."""
+    if len(panes) <= room:
+        return panes, ""
+    def interest(pane: Pane) -> tuple[bool, bool, float]:
+        return (pane.selected, _failed(pane), pane.entries[-1].at if pane.entries else 0.0)
+    keep = set(sorted(range(len(panes)), key=lambda i: interest(panes[i]))[-room:]
+               if room > 0 else [])
+    shown = tuple(pane for index, pane in enumerate(panes) if index in keep)
+    hidden = [pane for index, pane in enumerate(panes) if index not in keep]
+    states: dict[str, int] = {}
+    for pane in hidden:
+        states[pane.state] = states.get(pane.state, 0) + 1
+    counted = ", ".join(f"{count} {state}" for state, count in
+                        sorted(states.items(), key=lambda item: -item[1]))
+    failed = sum(_failed(pane) for pane in hidden)
+    more = "session" if len(hidden) == 1 else "sessions"
+    return shown, (f"+ {len(hidden)} more {more}: {counted}"
+                   + (f" · {failed} failed" if failed else ""))
+
+
+def _failed(pane: Pane) -> bool:
+    return any(entry.kind == FAILURE for entry in pane.entries)
 
 
 def waiting_line(index: int, steps: list[Step], scroll_keys: bool = False) -> str:
@@ -323,14 +352,9 @@ class Board(Observer):
 
     def _outcome(self) -> str:
         results = self._results
-        checked = [r for r in results if r.status != DONE]
-        passed = sum(r.status == PASSED for r in results)
-        failed = sum(r.status == FAILED for r in results)
-        timed_out = sum(r.status == TIMED_OUT for r in results)
         stopped = ("" if len(results) == len(self.scenario.steps)
                    else f" (stopped after {len(results)} of {len(self.scenario.steps)})")
-        outcome = (f"{len(results)} steps, {len(checked)} checks: {passed} passed, "
-                   f"{failed} failed, {timed_out} timed out{stopped}")
+        outcome = counts(results) + stopped
         # Why the run stopped comes first: a narrow footer cuts the counts (the header has
         # them), not the reason.
         return f"{self._server_lost} · {outcome}" if self._server_lost else outcome

@@ -18,6 +18,7 @@ import threading
 import time
 
 OPEN, CUT, DEAD = "open", "cut", "dead"
+POLL_MS = 100  # how soon a relay notices a crash, a partition or a heal
 
 
 class FaultProxy:
@@ -41,6 +42,9 @@ class FaultProxy:
         # When the latest connection through it was made: of a session's relays to an
         # ensemble's members, the one it connected through last is the member it is on.
         self.last_connected: float | None = None
+        # Why the latest connection through it could not reach the target (the client only
+        # sees its connection closed), or None when it did.
+        self.upstream_error: OSError | None = None
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -69,9 +73,11 @@ class FaultProxy:
         while True:
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
+                self.upstream_error = None
                 break
-            except OSError:
+            except OSError as exc:
                 if time.monotonic() >= deadline or self._closed:
+                    self.upstream_error = exc
                     _abort(client)
                     return
                 time.sleep(0.05)
@@ -87,7 +93,12 @@ class FaultProxy:
     def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
         peers = {client: upstream, upstream: client}
         held: dict[socket.socket, bytearray] = {client: bytearray(), upstream: bytearray()}
-        reading = [client, upstream]
+        # poll, not select: select() fails on descriptors past 1024, which a scenario of
+        # a hundred-odd sessions reaches (each has a client, relay and server socket).
+        reading = {sock.fileno(): sock for sock in (client, upstream)}
+        poller = select.poll()
+        for fd in reading:
+            poller.register(fd, select.POLLIN)
         ended = False  # one side closed while cut off: the other learns it at heal
         try:
             while not self._closed and self.mode != DEAD:
@@ -98,14 +109,14 @@ class FaultProxy:
                             data.clear()
                     if ended:
                         return
-                readable, _, _ = select.select(reading, [], [], 0.1)
-                for sock in readable:
+                for fd, _event in poller.poll(POLL_MS):
+                    sock = reading[fd]
                     data = sock.recv(65536)
                     if not data:
                         if self.mode != CUT:
                             return
                         ended = True
-                        reading.remove(sock)
+                        poller.unregister(fd)
                     elif self.mode == OPEN and not held[peers[sock]]:
                         self._send(peers[sock], data, upstream)
                     else:

@@ -43,6 +43,11 @@ class Relays:
         """The server the session is on, or was on last."""
         return self.current.target
 
+    @property
+    def upstream_error(self) -> OSError | None:
+        """Why the latest connection could not reach its server, if it could not."""
+        return self.current.upstream_error
+
     def proxy_to(self, target: tuple[str, int]) -> FaultProxy | None:
         """The relay to `target`, if the session has one."""
         for proxy in self.proxies:

@@ -11,10 +11,19 @@ import sys
 import threading
 from typing import TextIO
 
-from zkshell.player.model import DONE, FAILED, PASSED, TIMED_OUT, Observer, StepResult
+from zkshell.player.model import (
+    DONE,
+    FAILED,
+    NOT_AWAITED,
+    PASSED,
+    SKIPPED,
+    TIMED_OUT,
+    Observer,
+    StepResult,
+)
 from zkshell.sinks.plain import discard_from_now_on
 
-_MARKS = {PASSED: "ok  ", DONE: "    ", FAILED: "FAIL", TIMED_OUT: "TIME"}
+_MARKS = {PASSED: "ok  ", DONE: "    ", FAILED: "FAIL", TIMED_OUT: "TIME", SKIPPED: "skip"}
 
 
 def failure_report(path: str, result: StepResult, recent: str) -> str:
@@ -43,14 +52,22 @@ def failure_report(path: str, result: StepResult, recent: str) -> str:
 
 def summary_line(results: list[StepResult], elapsed: float, total: int | None = None) -> str:
     """The closing line; `total` steps in the scenario, to say when a run stopped early."""
+    stopped = (f", stopped after {len(results)} of {total}"
+               if total is not None and len(results) < total else "")
+    return f"{counts(results)} ({elapsed:.1f}s{stopped})"
+
+
+def counts(results: list[StepResult]) -> str:
+    """`12 steps, 8 checks: 7 passed, 1 failed, 0 timed out`, and the awaits skipped after
+    a failure when there were any: `, 3 skipped (not awaited: ...)`."""
     checked = [r for r in results if r.status != DONE]
     passed = sum(r.status == PASSED for r in results)
     failed = sum(r.status == FAILED for r in results)
     timed_out = sum(r.status == TIMED_OUT for r in results)
-    stopped = (f", stopped after {len(results)} of {total}"
-               if total is not None and len(results) < total else "")
+    skipped = sum(r.status == SKIPPED for r in results)
     return (f"{len(results)} steps, {len(checked)} checks: {passed} passed, "
-            f"{failed} failed, {timed_out} timed out ({elapsed:.1f}s{stopped})")
+            f"{failed} failed, {timed_out} timed out"
+            + (f", {skipped} skipped ({NOT_AWAITED})" if skipped else ""))
 
 
 def failures_recap(path: str, results: list[StepResult]) -> str:
@@ -118,8 +135,9 @@ class PlainReport(Observer):
         if step.kind == "note":
             self.write(f"     -- {step.text}\n")
             return
+        why = f"  ({result.message})" if result.status == SKIPPED else ""
         self.write(f"{_MARKS[result.status]} {step.line_no:4d} {step.summary()}"
-                   f"  [{result.duration:.2f}s]\n")
+                   f"  [{result.duration:.2f}s]{why}\n")
         if result.status in (FAILED, TIMED_OUT):
             played = player.sessions.get(result.where or "")
             self.write(failure_report(player.scenario.path, result,

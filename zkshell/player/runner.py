@@ -19,8 +19,10 @@ from zkshell.player.expire_now import ExpireFailed, end_session
 from zkshell.player.model import (
     DONE,
     FAILED,
+    NOT_AWAITED,
     OUTPUT_DIFFERS,
     PASSED,
+    SKIPPED,
     TIMED_OUT,
     LogEntry,
     Observer,
@@ -29,10 +31,14 @@ from zkshell.player.model import (
 from zkshell.player.proxy import OPEN
 from zkshell.player.relays import Relays
 from zkshell.player.scenario import Expectation, QuietCheck, Scenario, Step, matches_entry
-from zkshell.session import Session, SessionEvent
+from zkshell.session import ConnectFailure, Session, SessionEvent
 from zkshell.shell import Shell
 
 CONNECT_WAIT = 10.0
+# A scenario's session that failed this many passes over its servers in a row, before the
+# first step, is refused: a server over its maxClientCnxns closes each at once, about 0.5 s
+# for three (kazoo's retry pauses); one pass could be an ensemble member's passing trouble.
+REFUSED_PASSES = 3
 ROLE_POLL = 0.05  # seconds between two `srvr` asked of a member whose role is awaited
 MEMBER_START_WAIT = 30.0  # a member's JVM starting and joining the quorum, on a busy machine
 LOST_PATIENCE = 2.0  # seconds a server is given to answer before it is called gone
@@ -40,6 +46,38 @@ LOST_PATIENCE = 2.0  # seconds a server is given to answer before it is called g
 
 class ServerLost(Exception):
     """The server stopped answering part-way: the run stopped; the message says where."""
+
+    server_answers = False  # its sessions are dropped, not closed: nobody would answer
+    hint = ""  # what to do about it, said under the message
+
+
+class SessionRefused(ServerLost):
+    """A session of the scenario could not connect at the start: the run stops before its
+    first step, instead of playing on with a session missing."""
+
+    server_answers = True
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def refused(name: str, server: str, failure: ConnectFailure | None,
+            unreached: OSError | None = None) -> SessionRefused:
+    """Why session `name` could not connect to `server`, and what to do about it;
+    `unreached`: why its relay could not reach the server, if it could not."""
+    said = f"session {name} could not connect to {server}"
+    if unreached is not None:
+        return SessionRefused(f"{said}: {unreached.strerror or unreached}")
+    if failure is None:
+        return SessionRefused(f"{said}: not connected within {CONNECT_WAIT:g}s")
+    if failure.kind != "closed":
+        return SessionRefused(f"{said}: {failure.words}")
+    # ZooKeeper accepts a connection over its per-address limit, then closes it at once.
+    return SessionRefused(
+        f"{said}: the server closed the connection as soon as it opened; its limit of "
+        f"connections from one address (maxClientCnxns, 60 by default) is the likely cause",
+        "raise maxClientCnxns in the server's zoo.cfg (0: no limit), or play fewer sessions")
 
 
 @dataclass(frozen=True)
@@ -81,6 +119,16 @@ class Target:
         return [self.hosts[member - 1]], self.member_address(member) + self.chroot
 
 
+def _settled(session: Session) -> bool:
+    """Connected within CONNECT_WAIT, or False after REFUSED_PASSES failed passes."""
+    deadline = time.monotonic() + CONNECT_WAIT
+    for _ in range(REFUSED_PASSES):
+        remaining = deadline - time.monotonic()
+        if remaining > 0 and session.wait_settled(remaining):
+            return True
+    return False
+
+
 class Members(Protocol):
     """The ensemble zksh started, for server steps (`LocalEnsemble`)."""
 
@@ -119,11 +167,12 @@ class PlayedSession:
         self.credentials: tuple[int, bytes] | None = None
         self.ended = False  # an `expire` step ended the current process's session
         self.removals: list[float] = []  # when this window got a NodeDeleted, say (countdown)
+        self.connected = False  # when its first process started, or it was refused
         self.proxy = Relays(hosts)
-        self.shell = self._start_shell()
+        self.shell = self._start_shell(first=True)
 
     # ---- process lifecycle ------------------------------------------------------------
-    def _start_shell(self) -> Shell:
+    def _start_shell(self, first: bool = False) -> Shell:
         session = Session(self.proxy.address + self.chroot, self.timeout_ms,
                           client_options=self.client_options)
         shell = Shell(session, self._show_event)
@@ -132,7 +181,10 @@ class PlayedSession:
         self.add("output", fmt.banner(self.display_server, piped=False))
         self.shell = shell  # before it connects: its connection's event names its server
         session.connect()
-        session.wait_connected(CONNECT_WAIT)
+        if first:  # a server that refuses it is said before the first step, not after 10 s
+            self.connected = _settled(session)
+        else:
+            session.wait_connected(CONNECT_WAIT)
         self.state = "connected" if session.alive else "connecting"
         self.credentials, self.ended = None, False
         self._remember_session(session)
@@ -315,8 +367,12 @@ class PlayedSession:
 class Player:
     def __init__(self, scenario: Scenario, server_address: str,
                  observer: Observer | None = None, server_line: str | None = None,
-                 members: Members | None = None, client_options: dict | None = None) -> None:
+                 members: Members | None = None, client_options: dict | None = None,
+                 skip_awaits_after_failure: bool = False) -> None:
         self.scenario = scenario
+        # --check: once a check failed the verdict is known; later awaits look, not wait.
+        self.skip_awaits_after_failure = skip_awaits_after_failure
+        self.failed = False  # a step failed or timed out
         self.client_options = client_options  # every session's: -client-configuration
         self.server_address = server_address
         self.members = members  # the ensemble zksh started, for server steps
@@ -326,25 +382,37 @@ class Player:
         self.sessions: dict[str, PlayedSession] = {}
         self.results: list[StepResult] = []
         self.stopped = False
-        # Set when the server stopped answering: what to say, once; the run stops there.
-        self.server_lost: str | None = None
+        # Set when the server stopped answering or refused a session: the run stops there.
+        self.lost: ServerLost | None = None
 
-    def start_sessions(self) -> None:
+    @property
+    def server_lost(self) -> str | None:
+        """What to say, once, of why the run stopped early; None if it did not."""
+        return None if self.lost is None else str(self.lost)
+
+    def start_sessions(self) -> bool:
+        """Connect every session; False (and `lost` says which) when one cannot."""
         target = Target.parse(self.server_address)
         timeout_ms = int(self.scenario.session_timeout * 1000)
         for spec in self.scenario.sessions:
-            self.sessions[spec.name] = PlayedSession(
-                spec.name, spec.label, target, timeout_ms, self.observer, spec.server,
-                self.client_options)
+            played = PlayedSession(spec.name, spec.label, target, timeout_ms, self.observer,
+                                   spec.server, self.client_options)
+            self.sessions[spec.name] = played
+            if not played.connected:
+                failure = played.shell.session.connect_failure
+                self.lost = refused(spec.name, played.display_server, failure,
+                                    played.proxy.upstream_error)
+                return False
+        return True
 
     def run(self, pause_before_step=None) -> list[StepResult]:
         """Play every step; `pause_before_step(index, step)` lets a view pace the demo."""
         try:
             # Inside the try: an interrupt while connecting still closes what was opened.
-            self.start_sessions()
+            playing = self.start_sessions()
             self.observer.scenario_started(self)
             for index, step in enumerate(self.scenario.steps):
-                if self.stopped:
+                if self.stopped or not playing:
                     break
                 if pause_before_step is not None:
                     pause_before_step(index, step)
@@ -352,6 +420,7 @@ class Player:
                         break
                 self.observer.step_started(self, index, step)
                 result = self.run_step(step)
+                self.failed |= result.status in (FAILED, TIMED_OUT)
                 self.results.append(result)
                 self.observer.step_finished(self, index, result)
                 if self._server_gone(index, step):
@@ -366,7 +435,7 @@ class Player:
 
     def close(self) -> None:
         for played in self.sessions.values():
-            if self.server_lost is not None:
+            if self.lost is not None and not self.lost.server_answers:
                 played.drop()
             else:
                 played.close()
@@ -392,9 +461,9 @@ class Player:
         if granted_within(target.host, target.port, timeout_ms, patience,
                           ssl_context_of(self.client_options)) is not None:
             return False
-        self.server_lost = (f"server {target.host}:{target.port} stopped answering at step "
-                            f"{index + 1} of {len(self.scenario.steps)} "
-                            f"({step.summary()}, line {step.line_no})")
+        self.lost = ServerLost(f"server {target.host}:{target.port} stopped answering at "
+                               f"step {index + 1} of {len(self.scenario.steps)} "
+                               f"({step.summary()}, line {step.line_no})")
         return True
 
     def run_step(self, step: Step) -> StepResult:
@@ -425,6 +494,9 @@ class Player:
             return FAILED, actual, OUTPUT_DIFFERS
         if step.kind == "await":
             assert step.expect is not None and step.within is not None
+            if self.failed and self.skip_awaits_after_failure:
+                entry = played.await_match(step.expect, 0.0)  # what has arrived still counts
+                return (PASSED, entry.text, "") if entry else (SKIPPED, "", NOT_AWAITED)
             entry = played.await_match(step.expect, step.within)
             if entry is None and not played.running:
                 return FAILED, played.recent(), (f"session {played.name} is {played.state}: "

@@ -90,7 +90,9 @@ def started(kind: str, tick_time_ms: int, size: int = 1) -> Iterator[PlayServer]
         # Imported here: the scenario checks and -server runs never load the server.
         from zkshell.embedded import EmbeddedServer
 
-        embedded = EmbeddedServer(tick_time_ms=tick_time_ms)
+        # No connection limit (ZooKeeper's default is 60 from one address): every session
+        # of the scenario connects from loopback, through its relay.
+        embedded = EmbeddedServer(tick_time_ms=tick_time_ms, max_client_cnxns=0)
         try:
             embedded.start()
         except OSError as exc:

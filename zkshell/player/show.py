@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 from zkshell.player.model import FAILED, TIMED_OUT, StepResult
 from zkshell.player.observers import Fanout
 from zkshell.player.panes import waiting_line
-from zkshell.player.runner import Player, ServerLost
+from zkshell.player.runner import Player
 from zkshell.player.scenario import Scenario, Step
 from zkshell.player.servers import PlayServer
 
@@ -46,6 +46,7 @@ class ShowOptions:
     size: tuple[int, int] = DEFAULT_SIZE
     layout: str = "auto"  # how panes are placed, in the live view and every export of it
     server_pane: bool | None = None  # None: beside the sessions when the screen has room
+    check: bool = False  # --check: the verdict is all that matters (not --bless's run)
 
     @property
     def exports(self) -> bool:
@@ -143,11 +144,13 @@ def _member_feed(server: PlayServer, board: Board) -> MemberFeed:
 def show(scenario: Scenario, server: PlayServer, options: ShowOptions, several: bool = False,
          out: TextIO | None = None) -> list[StepResult]:
     """Play `scenario` against `server` as the options say; the results of the steps run.
-    Raises ServerLost (views and exports done) when the server stopped answering."""
+    Raises ServerLost (views and exports done) when the server stopped answering, or
+    SessionRefused when a session could not connect."""
     out = out or sys.stdout
     views = _views(scenario, options, out, server)
     player = Player(scenario, server.address, Fanout(*views.observers), server.line,
-                    server.members, server.client_options)
+                    server.members, server.client_options,
+                    skip_awaits_after_failure=options.check)
     started = time.monotonic()
     try:
         with ExitStack() as stack:
@@ -167,8 +170,8 @@ def show(scenario: Scenario, server: PlayServer, options: ShowOptions, several: 
     if options.live:
         _outcome(player, results, out)
     _export(views, options, scenario, several)
-    if player.server_lost is not None:
-        raise ServerLost(player.server_lost)
+    if player.lost is not None:
+        raise player.lost
     return results
 
 

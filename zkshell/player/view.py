@@ -21,7 +21,7 @@ from rich.text import Text
 
 from zkshell.player.member_row import ISOLATED, MemberLine
 from zkshell.player.model import FAILURE, LogEntry
-from zkshell.player.panes import Pane, Picture, state_marker
+from zkshell.player.panes import Pane, Picture, state_marker, summarised
 from zkshell.player.server_pane import (
     ADDED,
     CHANGED,
@@ -44,6 +44,9 @@ READABLE_WIDTH = 60
 READABLE_HEIGHT = 5
 MAX_CAPTION_LINES = 3
 MIN_PANE_HEIGHT = 3  # two borders and one line
+# Past these a pane shows nothing worth reading: the panes that do not fit are summed up
+# in a line under those drawn.  More than MAX_PANES panes is a wall no one reads.
+MIN_PANE_WIDTH, SMALL_PANE_HEIGHT, MAX_PANES = 13, 4, 16
 # The server pane's width: a quarter of the screen, within these bounds.
 SERVER_MIN_WIDTH, SERVER_MAX_WIDTH = 36, 56
 # The row of an ensemble's members: a cell each, at least this wide (`2 leader zxid
@@ -144,10 +147,19 @@ def layout_shape(count: int, width: int, height: int, layout: str = "auto") -> t
         return count, 1
     if layout == "grid":
         return _balanced(count, math.ceil(math.sqrt(count)))
-    columns, rows = _balanced(count, max(1, min(count, width // READABLE_WIDTH)))
-    while rows > 1 and rows * READABLE_HEIGHT > height and columns < count:
-        columns, rows = _balanced(count, columns + 1)
+    wanted = max(1, min(count, width // READABLE_WIDTH))
+    columns, rows = _balanced(count, wanted)
+    # Asking one more column a row may give the same shape (200 panes: 100 or 101 a row
+    # both make two rows of 100): the columns asked for grow, not the shape's.
+    while rows > 1 and rows * READABLE_HEIGHT > height and wanted < count:
+        wanted += 1
+        columns, rows = _balanced(count, wanted)
     return columns, rows
+
+
+def pane_room(width: int, height: int) -> int:
+    """How many panes `width` x `height` can show, each with a line or two of its own."""
+    return min(MAX_PANES, max(1, width // MIN_PANE_WIDTH) * max(1, height // SMALL_PANE_HEIGHT))
 
 
 # Control characters in a znode's data would move the terminal's cursor, or vanish: shown
@@ -261,7 +273,14 @@ class TeachingView:
         room = (options.height or options.size.height) - 2 - member_lines
         server = picture.server_view
         side = server_width(width, self.server_pane) if server is not None else 0
-        columns, rows = layout_shape(len(picture.panes), width - side, room, self.layout)
+        panes, more = picture.panes, ""
+        if len(panes) > pane_room(width - side, room):
+            room -= 1  # the line that sums up the panes left out
+            # As many as fill the grid's cells: no row left half empty.
+            columns, rows = layout_shape(pane_room(width - side, room), width - side, room,
+                                         self.layout)
+            panes, more = summarised(panes, columns * rows)
+        columns, rows = layout_shape(len(panes), width - side, room, self.layout)
         # On a short screen the caption yields, so that each pane keeps a readable height.
         least = min(READABLE_HEIGHT, max(MIN_PANE_HEIGHT, room // rows))
         caption_lines = max(0, min(self._caption_lines(console, options), room - rows * least))
@@ -269,13 +288,13 @@ class TeachingView:
         if self.fit:
             inner = max(1, (width - side) // columns - 4)  # borders and padding take 4
             needed = max((len(console.render_lines(pane_text(p), options.update(
-                width=inner, height=None), pad=False)) for p in picture.panes), default=1)
+                width=inner, height=None), pad=False)) for p in panes), default=1)
             if server is not None and side:  # the server pane spans every row
                 tall = len(console.render_lines(self._server_body(server), options.update(
                     width=side - 4, height=None), pad=False))
                 needed = max(needed, math.ceil((tall + 2) / rows) - 2)
             pane_height = min(pane_height, needed + 2)
-        grid: RenderableType = self._grid(columns, rows, pane_height)
+        grid: RenderableType = self._grid(panes, columns, rows, pane_height)
         if server is not None and side:
             beside = Table.grid(expand=True)
             beside.add_column(ratio=1)
@@ -286,6 +305,8 @@ class TeachingView:
             _Clip(self._header(), 1),
             *([_Clip(self._members(members_across), member_lines)] if member_lines else []),
             grid,
+            *([_Clip(Text(more, style="bold", no_wrap=True, overflow="ellipsis"), 1)]
+              if more else []),
             *([_Clip(Text(picture.caption, style="bold yellow", justify="center"),
                      caption_lines)] if caption_lines else []),
             _Clip(self._footer(), 1),
@@ -331,11 +352,12 @@ class TeachingView:
             style = "cyan"
         return Text(picture.status, style=style, no_wrap=True, overflow="ellipsis")
 
-    def _grid(self, columns: int, rows: int, pane_height: int) -> Table:
+    def _grid(self, shown: tuple[Pane, ...], columns: int, rows: int,
+              pane_height: int) -> Table:
         grid = Table.grid(expand=True)
         for _ in range(columns):
             grid.add_column(ratio=1)
-        panes = [self._pane(pane, pane_height) for pane in self.picture.panes]
+        panes = [self._pane(pane, pane_height) for pane in shown]
         for row in range(rows):
             cells: list[RenderableType] = panes[row * columns:(row + 1) * columns]
             grid.add_row(*cells, *[""] * (columns - len(cells)))
