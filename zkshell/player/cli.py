@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import sys
+from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
 from zkshell.exit_status import ExitStatus
@@ -455,7 +456,12 @@ def play(scenario: Scenario, address: str | None, options: ShowOptions,
         if scenario.servers > 1:  # the embedded server is a single node
             kind = servers.ENSEMBLE
         try:
-            with servers.started(kind, server_for(scenario), scenario.servers) as server:
+            with ExitStack() as stack:
+                # Starting is zksh's own code, which stops what it started on the way out:
+                # a signal may raise there at once rather than after the quorum is up.
+                with STOP.raising_at_once():
+                    server = stack.enter_context(
+                        servers.started(kind, server_for(scenario), scenario.servers))
                 results = show(scenario, server, options, several)
         except servers.ServerUnavailable as exc:
             hint = ("" if zookeeper or kind == servers.ENSEMBLE

@@ -5,8 +5,9 @@ running, and some code there swallows it: kazoo's `_call` wraps the wake-up writ
 connection in a bare `except:`, so a stop that landed in that write became the request's
 ConnectionClosedError, and the run went on into the next await's 60 s wait (about 1 stop in
 25 under load).  So the handler only records the request; the player's waits (awaits, quiet
-windows, role polls, pacing) wait in short slices and raise `Terminated` from there, and a
-blocking key read, which has nothing to swallow it, lets the handler raise at once.
+windows, role polls, pacing) wait in short slices and raise `Terminated` from there.  Where
+nothing can swallow it, the handler raises at once (`raising_at_once`): a blocking key read,
+and starting the server(s) zksh plays against, which stops what it started on the way out.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class StopRequest:
 
     @contextmanager
     def raising_at_once(self) -> Iterator[None]:
-        """Around a blocking read of our own, which swallows nothing: a stop raises there."""
+        """Around code of our own that swallows nothing: a stop raises there at once."""
         self.check()
         self._raise_at_once = True
         try:
