@@ -42,41 +42,52 @@ steps:
 """
 
 
+TINY = "title: tiny\nsessions:\n  a: A\nsteps:\n  - a: ls /\n"
+
+
 def play(*args: str, env: dict[str, str] | None = None):
     return run_zksh("play", "--check", *args, timeout=120, env=env)
 
 
+@pytest.fixture
+def scenario_file(tmp_path):
+    """Writes a scenario's text into the test's folder; returns the file's path."""
+    def write(text: str, name: str = "scenario.yaml") -> str:
+        path = tmp_path / name
+        path.write_text(text)
+        return str(path)
+    return write
+
+
+@pytest.fixture
+def tiny(scenario_file) -> str:
+    """A one-step scenario: most tests here are about what happens before it plays."""
+    return scenario_file(TINY, "tiny.yaml")
+
+
 def test_every_session_connects_over_tls_through_its_relay_faults_included(
-        tmp_path, certificates, tls_server):
-    scenario = tmp_path / "tls.yaml"
-    scenario.write_text(TLS_SCENARIO)
+        tmp_path, certificates, tls_server, scenario_file):
     config = tls_properties(tmp_path, certificates)
     run = play("-client-configuration", config, "-server", tls_server.secure_address,
-               str(scenario))
+               scenario_file(TLS_SCENARIO))
     assert run.returncode == 0, run.stdout + run.stderr
     assert "0 failed" in run.stdout and "Traceback" not in run.stderr
 
 
-def test_sasl_logs_every_session_in(tmp_path, sasl_server):
-    scenario = tmp_path / "sasl.yaml"
-    scenario.write_text("title: SASL\nsessions:\n  a: A\n  b: B\nsteps:\n"
-                        "  - a: whoami\n    expect: {match: 'sasl: bob'}\n"
-                        "  - b: whoami\n    expect: {match: 'sasl: bob'}\n")
+def test_sasl_logs_every_session_in(tmp_path, sasl_server, scenario_file):
+    scenario = scenario_file("title: SASL\nsessions:\n  a: A\n  b: B\nsteps:\n"
+                             "  - a: whoami\n    expect: {match: 'sasl: bob'}\n"
+                             "  - b: whoami\n    expect: {match: 'sasl: bob'}\n")
     run = play("--client-configuration", sasl_properties(tmp_path, "secret"),
-               "-server", sasl_server.address, str(scenario))
+               "-server", sasl_server.address, scenario)
     assert run.returncode == 0, run.stdout + run.stderr
-
-
-TINY = "title: tiny\nsessions:\n  a: A\nsteps:\n  - a: ls /\n"
 
 
 @pytest.mark.parametrize("where", [[], ["--zookeeper"]])
 def test_the_servers_zksh_starts_offer_no_tls_and_nothing_runs(tmp_path, certificates,
-                                                                 where):
-    scenario = tmp_path / "tiny.yaml"
-    scenario.write_text(TINY)
+                                                                 where, tiny):
     config = tls_properties(tmp_path, certificates)
-    run = play("-client-configuration", config, *where, str(scenario))
+    run = play("-client-configuration", config, *where, tiny)
     assert (run.returncode, run.stdout) == (2, "")
     assert run.stderr == (
         f"zksh play: -client-configuration {config} asks for TLS, which no server zksh "
@@ -84,37 +95,31 @@ def test_the_servers_zksh_starts_offer_no_tls_and_nothing_runs(tmp_path, certifi
         f"  play against a ZooKeeper that does: zksh play -server HOST:PORT ...\n")
 
 
-def test_sasl_from_the_jvm_flags_is_refused_with_the_embedded_server(tmp_path):
-    scenario = tmp_path / "tiny.yaml"
-    scenario.write_text(TINY)
+def test_sasl_from_the_jvm_flags_is_refused_with_the_embedded_server(tmp_path, tiny):
     sasl_properties(tmp_path, "secret")
-    run = play(str(scenario), env={
+    run = play(tiny, env={
         "CLIENT_JVMFLAGS": f"-Djava.security.auth.login.config={tmp_path / 'client.jaas'}"})
     assert run.returncode == 2
     assert run.stderr.startswith("zksh play: CLIENT_JVMFLAGS/JVMFLAGS asks for SASL, which "
                                  "no server zksh starts offers")
 
 
-def test_a_file_zksh_cannot_use_is_one_line_and_nothing_runs(tmp_path):
-    scenario = tmp_path / "tiny.yaml"
-    scenario.write_text(TINY)
+def test_a_file_zksh_cannot_use_is_one_line_and_nothing_runs(tmp_path, tiny):
     bad = tmp_path / "bad.properties"
     bad.write_text("zookeeper.ssl.protocol=TLSv9\n")
-    run = play("-client-configuration", str(bad), str(scenario))
+    run = play("-client-configuration", str(bad), tiny)
     assert (run.returncode, run.stdout) == (2, "")
     assert run.stderr == (f"zksh play: -client-configuration {bad}, line 1: "
                           "zookeeper.ssl.protocol: unknown protocol TLSv9 (zksh knows "
                           "TLSv1, TLSv1.1, TLSv1.2, TLSv1.3, and TLS)\n")
-    run = play("-client-configuration", "/nonexistent.properties", str(scenario))
+    run = play("-client-configuration", "/nonexistent.properties", tiny)
     assert (run.returncode, run.stderr) == (
         2, "zksh play: -client-configuration /nonexistent.properties: No such file or "
            "directory\n")
 
 
-def test_a_plain_configuration_plays_on_the_embedded_server(tmp_path):
-    scenario = tmp_path / "tiny.yaml"
-    scenario.write_text(TINY)
+def test_a_plain_configuration_plays_on_the_embedded_server(tmp_path, tiny):
     plain = tmp_path / "plain.properties"
     plain.write_text("zookeeper.client.secure=false\n")
-    run = play("-client-configuration", str(plain), str(scenario))
+    run = play("-client-configuration", str(plain), tiny)
     assert run.returncode == 0, run.stdout + run.stderr

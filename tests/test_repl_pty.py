@@ -313,7 +313,7 @@ def test_a_dead_server_never_holds_up_typing_or_tab(env, terminals):
     zksh.send("\x03")
     zksh.wait_line(connecting)
     zksh.send("\x04")
-    assert zksh.finish(timeout=10) == 0
+    assert zksh.finish() == 0
     assert "Traceback" not in zksh.raw
 
 
@@ -384,7 +384,7 @@ def test_ctrl_c_on_an_empty_line_ends_zksh_leaving_the_session_to_expire(
     zksh.send("\x03")  # with text on the line: only the line goes
     zksh.wait_line(prompt(chroot_address, 1))
     zksh.send("\x03")  # on the empty line: zksh ends, as zkCli's JVM does
-    assert zksh.finish(timeout=10) == 130
+    assert zksh.finish() == 130
     assert_left_open(zksh, admin, "Ctrl+C")
 
 
@@ -396,7 +396,7 @@ def test_sigint_and_sigterm_from_outside_end_zksh_as_ctrl_c_does(
     zksh.send("get /mas")  # text on the line makes no difference to a signal
     zksh.wait_line(prompt(chroot_address, 1) + "get /mas")
     zksh.child.kill(signum)
-    assert zksh.finish(timeout=10) == status
+    assert zksh.finish() == status
     assert_left_open(zksh, admin, signum.name)
 
 
@@ -405,7 +405,7 @@ def test_quit_and_ctrl_d_close_the_session_and_its_ephemerals_go_at_once(
         leave, env, admin, chroot_address, terminals):
     zksh = start_master(terminals, env, chroot_address)
     zksh.send(leave)
-    assert zksh.finish(timeout=10) == 0
+    assert zksh.finish() == 0
     assert admin.exists("/master") is None
     assert "left open" not in zksh.raw
 
@@ -415,7 +415,7 @@ def test_ctrl_c_without_a_session_says_nothing_more(env, terminals):
     zksh = start(terminals, env, "-server", address)
     zksh.wait_line(f"[zk: {address}(CONNECTING) 0] ")
     zksh.send("\x03")
-    assert zksh.finish(timeout=10) == 130
+    assert zksh.finish() == 130
     assert "left open" not in zksh.raw and "Traceback" not in zksh.raw
 
 
@@ -446,7 +446,7 @@ def test_ctrl_c_while_a_command_waits_ends_zksh_as_zkcli_ends(env, slow_server, 
         zksh.wait_for(lambda: zksh.screen.cursor_line() == "" and ctrl_c_is_a_signal(zksh),
                       "ls / waiting, the terminal out of the prompt's raw mode")
         zksh.send("\x03")
-        assert zksh.finish(timeout=10) == 130
+        assert zksh.finish() == 130
         assert re.search(r"zksh: session 0x[0-9a-f]+ left open \(SIGINT\); .* about 30 s "
                          r"after its last contact \(negotiated session timeout 30000 ms\)\r\n",
                          zksh.raw), zksh.raw[-600:]

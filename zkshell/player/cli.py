@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import sys
+from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
 from zkshell.exit_status import ExitStatus
@@ -15,6 +16,7 @@ from zkshell.player.loader import ScenarioError, load_scenario
 from zkshell.player.model import FAILED, TIMED_OUT
 from zkshell.player.panes import LAYOUTS
 from zkshell.player.runner import ServerLost, server_for
+from zkshell.player.stop_request import STOP, Terminated
 
 if TYPE_CHECKING:  # the show module is imported only when a scenario is played
     import ssl
@@ -143,23 +145,14 @@ class Unusable(Exception):
     """The run cannot start: the message says what to do."""
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP (the terminal closed): stop as Ctrl+C does, sessions and server
-    included, instead of dying and leaving a local ZooKeeper (--zookeeper) running."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
 # How long stopping may take after SIGTERM or SIGHUP before the process just exits.
 STOP_DEADLINE_S = 10.0
 
 
 def _exit_if_stopping_hangs(signum: int) -> None:
-    """About 1 stop in 25 under load, the signal's exception was never seen: the main
-    thread stayed in an await's wait (cause not found yet).  A signal to stop must end the
-    process whatever happens, so a daemon timer bounds it."""
+    """The stop is taken at the main thread's next wait (player/stop_request.py); a step
+    stuck elsewhere (a request to a server that stopped answering) must not keep the
+    process alive, so a daemon timer bounds the stopping."""
     import os
     import threading
 
@@ -175,8 +168,9 @@ def _exit_if_stopping_hangs(signum: int) -> None:
 
 def _stop_on_signals() -> None:
     def stop(signum: int, frame: object) -> None:
-        _exit_if_stopping_hangs(signum)
-        raise Terminated(signum)
+        if STOP.signum is None:  # one deadline, from the first signal
+            _exit_if_stopping_hangs(signum)
+        STOP.request(signum)  # raises only where nothing can swallow it
 
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, stop)
@@ -465,7 +459,12 @@ def play(scenario: Scenario, address: str | None, options: ShowOptions,
         if scenario.servers > 1:  # the embedded server is a single node
             kind = servers.ENSEMBLE
         try:
-            with servers.started(kind, server_for(scenario), scenario.servers) as server:
+            with ExitStack() as stack:
+                # Starting is zksh's own code, which stops what it started on the way out:
+                # a signal may raise there at once rather than after the quorum is up.
+                with STOP.raising_at_once():
+                    server = stack.enter_context(
+                        servers.started(kind, server_for(scenario), scenario.servers))
                 results = show(scenario, server, options, several)
         except servers.ServerUnavailable as exc:
             hint = ("" if zookeeper or kind == servers.ENSEMBLE

@@ -12,12 +12,11 @@ steps when a session gets an event, or every `TICK` seconds.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from zkshell.ensemble import DOWN, FOLLOWER, LEADER, LOOKING, parse_srvr
-from zkshell.player.model import Observer
+from zkshell.player.refresher import Refresher
 from zkshell.server import four_letter_word, parse_cons
 
 ISOLATED = "isolated"  # cut off from its peers by the player (isolate-server)
@@ -130,64 +129,24 @@ def session_names(player) -> dict[int, str]:
     return names
 
 
-class MemberFeed(Observer):
+class MemberFeed(Refresher):
     """Reads the members of an ensemble for `board` (panes.Board.set_members)."""
 
     def __init__(self, hosts: Sequence[tuple[str, int]], board,
                  known: Known | None = None, tick: float = TICK) -> None:
+        super().__init__(tick, "zksh-members")
         self.hosts = list(hosts)
         self.board = board
         self.known = known
-        self.tick = tick
-        self.player = None
         self._order: tuple[str, ...] = ()
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True, name="zksh-members")
 
-    # ---- Observer ----------------------------------------------------------------------
-    def scenario_started(self, player) -> None:
-        self.player = player
+    def started(self, player) -> None:
         self._order = tuple(spec.name for spec in player.scenario.sessions)
-        self._refresh("before the first step")
-        self._thread.start()
 
-    def step_finished(self, player, index: int, result) -> None:
-        self._refresh(f"after step {index + 1}/{len(player.scenario.steps)}: "
-                      f"{result.step.summary()}")
-
-    def entry_added(self, session, entry) -> None:
-        if entry.kind in ("event", "state"):  # a session moved, or lost its member
-            self._wake.set()
-
-    def closing(self, player) -> None:
-        self.stop()  # what the player's clean-up does is not the scenario's
-
-    def scenario_finished(self, player, results) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self._wake.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
-
-    # ---- reading -----------------------------------------------------------------------
-    def _loop(self) -> None:
-        while not self._stopped.is_set():
-            self._wake.wait(self.tick)
-            self._wake.clear()
-            self._refresh(None)
-
-    def _refresh(self, heading: str | None) -> None:
-        """One read at a time, so a slow one never overwrites a newer picture."""
-        with self._lock:
-            if self._stopped.is_set():
-                return
-            try:
-                readings = read_members(self.hosts, self.known)
-            except Exception:  # a row must never take the run down: keep the last one
-                return
-            lines = member_lines(readings, session_names(self.player), self._order)
-            self.board.set_members(lines, heading)
+    def read_and_show(self, heading: str | None) -> None:
+        try:
+            readings = read_members(self.hosts, self.known)
+        except Exception:  # a row must never take the run down: keep the last one
+            return
+        lines = member_lines(readings, session_names(self.player), self._order)
+        self.board.set_members(lines, heading)

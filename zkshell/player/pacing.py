@@ -14,13 +14,13 @@ from __future__ import annotations
 import os
 import select
 import sys
-import time
 from collections.abc import Callable
 from typing import TextIO
 
 from zkshell.player.model import Observer
 from zkshell.player.panes import BOTTOM, DOWN, NEXT_PANE, PAGE_DOWN, PAGE_UP, TOP, UP, Board
 from zkshell.player.scenario import Step
+from zkshell.player.stop_request import STOP
 
 CHAR_DELAY = 0.03  # about the pace of a quick typist; a 40-character command takes 1.2 s
 NEXT, CONTINUE, QUIT = "next", "continue", "quit"
@@ -72,7 +72,8 @@ class KeyReader:
         scroll (UP, NEXT_PANE, "pane 2"...)."""
         while True:
             if self.fd is not None:
-                data = os.read(self.fd, 1)
+                with STOP.raising_at_once():
+                    data = os.read(self.fd, 1)
                 if not data:
                     return CONTINUE
                 key = data.decode("latin-1")
@@ -80,7 +81,8 @@ class KeyReader:
                     key += self._rest_of_sequence()
                 action = _KEYS.get(key) or _SCROLL_KEYS.get(key)
             else:
-                line = self.stream.readline()
+                with STOP.raising_at_once():
+                    line = self.stream.readline()
                 if line == "":
                     return CONTINUE
                 action = _KEYS.get(line.strip()[:1] or "\n")
@@ -121,7 +123,7 @@ class Pacer:
                 self.keys = None  # from here on the demo paces itself
             return
         if index > 0 and self.delay > 0:
-            time.sleep(self.delay)
+            STOP.sleep(self.delay)
 
     def _ask(self, index: int, step: Step) -> str:
         assert self.keys is not None
@@ -155,5 +157,5 @@ class Typist(Observer):
             return
         for end in range(1, len(text) + 1):
             self.board.set_typing(played.name, text[:end])
-            time.sleep(self.char_delay)
-        time.sleep(self.char_delay * 5)  # a beat before Enter, as a person would
+            STOP.sleep(self.char_delay)
+        STOP.sleep(self.char_delay * 5)  # a beat before Enter, as a person would

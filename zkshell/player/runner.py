@@ -31,6 +31,7 @@ from zkshell.player.model import (
 from zkshell.player.proxy import OPEN
 from zkshell.player.relays import Relays
 from zkshell.player.scenario import Expectation, QuietCheck, Scenario, Step, matches_entry
+from zkshell.player.stop_request import STOP
 from zkshell.session import ConnectFailure, Session, SessionEvent
 from zkshell.shell import Shell
 
@@ -338,7 +339,7 @@ class PlayedSession:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not self.running:  # a dead process prints no more
                     return None
-                self._changed.wait(remaining)
+                STOP.wait(self._changed, remaining)  # a signal's stop is raised here
 
     def forbidden_events(self, check: QuietCheck, until: float) -> list[LogEntry]:
         """The events in this window, arrived by `until` and taken by no await, that a quiet
@@ -412,6 +413,7 @@ class Player:
             playing = self.start_sessions()
             self.observer.scenario_started(self)
             for index, step in enumerate(self.scenario.steps):
+                STOP.check()  # a signal during the step before, or while connecting
                 if self.stopped or not playing:
                     break
                 if pause_before_step is not None:
@@ -425,6 +427,7 @@ class Player:
                 self.observer.step_finished(self, index, result)
                 if self._server_gone(index, step):
                     break
+            STOP.check()
             for played in self.sessions.values():
                 played.scenario_ended()
             self.observer.closing(self)
@@ -525,7 +528,7 @@ class Player:
         # What came before the window fails the step at once; then the window is waited out.
         got = self._forbidden(step, window_end)
         if not got:
-            time.sleep(max(0.0, window_end - time.monotonic()))
+            STOP.sleep(max(0.0, window_end - time.monotonic()))
             got = self._forbidden(step, window_end)
         if not got:
             return PASSED, "", "", None
@@ -594,7 +597,7 @@ class Player:
             if time.monotonic() >= deadline:
                 return TIMED_OUT, f"server {step.member}: {role}", \
                     f"server {step.member} was not {step.text} within {step.within:g}s"
-            time.sleep(ROLE_POLL)
+            STOP.sleep(ROLE_POLL)
 
 
 def _one_line(text: str) -> str:
