@@ -18,7 +18,7 @@ from kazoo.protocol.serialization import GetData
 from zkshell import format as fmt
 from zkshell import zkprotocol
 from zkshell.commands.base import Context
-from zkshell.errors import NO_NODE, UNIMPLEMENTED, zookeeper_error
+from zkshell.errors import CONNECTION_LOSS, NO_NODE, UNIMPLEMENTED, zookeeper_error
 from zkshell.paths import join
 from zkshell.session import Pending, RequestFailed
 
@@ -55,12 +55,19 @@ class ChildLister:
                 sort: bool) -> list[list[str] | int]:
         """Each node's children (as paths, in zkCli's sort order when `sort`) or error code."""
         multi, pending = sent
-        replies = self.session.wait(pending)
+        try:
+            replies = self.session.wait(pending)
+        except RequestFailed as failed:
+            if not (multi and self.session.multi_read is None and failed.code == CONNECTION_LOSS):
+                raise
+            # A server before 3.6 answers Unimplemented and hangs up; the answer may not
+            # make it before the connection goes.
+            replies = [(UNIMPLEMENTED, b"", 0)]
         if multi:
             err, buffer, offset = replies[0]
-            if err == UNIMPLEMENTED:  # before ZooKeeper 3.6; the server also hangs up
+            if err == UNIMPLEMENTED:
                 self.session.multi_read = False
-                return self.receive(nodes, self.send(nodes), sort)
+                return self._resend_plain(nodes, sort)
             if err:
                 return [err] * len(nodes)
             self.session.multi_read = True
@@ -69,6 +76,16 @@ class ChildLister:
             answers = [err or zkprotocol.read_children(buffer, offset)
                        for err, buffer, offset in replies]
         return [_paths(node, answer, sort) for node, answer in zip(nodes, answers)]
+
+    def _resend_plain(self, nodes: list[str], sort: bool) -> list[list[str] | int]:
+        # The server hangs up after its Unimplemented; requests sent before that is seen
+        # fail with ConnectionLoss, those sent after wait for the next connection.
+        try:
+            return self.receive(nodes, self.send(nodes), sort)
+        except RequestFailed as failed:
+            if failed.code != CONNECTION_LOSS:
+                raise
+        return self.receive(nodes, self.send(nodes), sort)
 
     def probe_pending(self) -> bool:
         """Whether nothing yet says if the server has multiRead: then one batch must be
