@@ -232,3 +232,17 @@ def test_ls_r_and_setacl_r_print_what_zkcli_prints(backend: str, zk_server,
         shell.session.close()
         assert ours and java.stdout.endswith(ours), command
 
+
+
+def test_a_walk_streams_its_lines_while_it_runs(shell: Shell, chroot_admin: KazooClient
+                                                ) -> None:
+    """The first line goes out at once, the rest in parts as the walk goes, and nothing is
+    left in the returned Output: a huge tree is never held whole."""
+    build(chroot_admin, "/", 20, 100)
+    parts: list[str] = []
+    output = shell.execute("ls -R /", live=lambda chunks: parts.append(
+        "".join(chunk.text for chunk in chunks)))
+    assert parts[0] == "/\n"
+    assert len(parts) > 3
+    assert "".join(parts).splitlines() == reference_walk(chroot_admin, "/")
+    assert (output.chunks, output.exit_code) == ([], 0)
