@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
+import struct
 import threading
 from collections.abc import Callable
 
@@ -29,6 +30,8 @@ from kazoo.protocol.serialization import Connect, int_struct
 from kazoo.protocol.states import KeeperState
 
 log = logging.getLogger(__name__)
+
+_XID_TYPE = struct.Struct("!ii")  # a RequestHeader: xid, opcode
 
 # What this module relies on, by owner: a method's parameters (after self), or None for data.
 RELIED_ON: dict[str, dict[str, tuple[str, ...] | None]] = {
@@ -43,6 +46,7 @@ RELIED_ON: dict[str, dict[str, tuple[str, ...] | None]] = {
         "_stopped": None,         # an event: set before start() and after stop()
         "_data_watchers": None,   # server path -> kazoo's one-shot data watch callbacks
         "_child_watchers": None,  # server path -> kazoo's one-shot child watch callbacks
+        "_pending": None,         # a deque of (request, async_object, xid) sent, unanswered
     },
     "ConnectionHandler": {
         "_connect_loop": ("retry",),
@@ -51,6 +55,10 @@ RELIED_ON: dict[str, dict[str, tuple[str, ...] | None]] = {
         "_invoke": ("timeout", "request", "xid"),
         "_read_watch_event": ("buffer", "offset"),
         "_socket": None,          # the socket of the current connection attempt, or None
+        "_submit": ("request", "timeout", "xid"),
+        "_write": ("msg", "timeout"),
+        "_read_response": ("header", "buffer", "offset"),
+        "_xid": None,             # the xid the last request sent got
     },
     # Public, but called by ConnectionHandler._connect with keyword arguments zksh relies on
     # (address, hostname, timeout, use_ssl and kazoo's TLS arguments): use_ssl_context.
@@ -80,6 +88,94 @@ def send(client: KazooClient, request: object, result: object) -> None:
     on the connection thread, in order with everything else.
     """
     client._call(request, result)
+
+
+class _Bundle:
+    """Requests encoded by the caller that travel through kazoo's queue as one entry: written
+    to the socket in one go, with consecutive xids, their replies collected as raw bytes."""
+
+    type = None  # never kazoo's Auth: kazoo gives it the next xid, as any request
+
+    def __init__(self, packets: list[tuple[int, bytes]],
+                 watches: list[tuple[str, Callable]] | None) -> None:
+        self.packets = packets
+        self.watches = watches
+        self.replies: list[tuple[int, bytes, int]] = []
+        self.next_xid = 0
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def _next_xid(xid: int) -> int:
+    return (xid % 2147483647) + 1  # kazoo's own wrap-around
+
+
+def send_bundle(client: KazooClient, packets: list[tuple[int, bytes]], result: object,
+                watches: list[tuple[str, Callable]] | None = None) -> None:
+    """Send many pre-encoded requests, each `(opcode, body)`, as one entry of the client's
+    queue; `result` gets the list of their replies, `(error code, buffer, offset of the
+    body)` in order, or the connection's exception (ConnectionLoss...) for the lot.
+
+    kazoo's per-request path (a result object, a queue entry, a socket write, a wake-up of
+    its thread and a deserialisation each) costs more than the server's work for a small
+    read; this writes the whole bundle at once and reads the replies as bytes.  `watches`,
+    one `(server path, callback)` per packet, registers child watches as kazoo registers a
+    getChildren's watcher when its reply comes without an error.
+    """
+    _install_bundle_path(client._connection)
+    client._call(_Bundle(packets, watches), result)
+
+
+def _install_bundle_path(connection: object) -> None:
+    """Teach the connection to write a _Bundle and to read its replies; once per connection
+    object (kazoo makes one per client and keeps it across reconnects)."""
+    if connection.__dict__.get("_zksh_bundles"):
+        return
+    connection._zksh_bundles = True
+    client = connection.client
+    original_submit = connection._submit
+    original_read = connection._read_response
+
+    def submit(request: object, timeout: float, xid: int | None = None) -> object:
+        if not isinstance(request, _Bundle):
+            return original_submit(request, timeout, xid)
+        out = bytearray()
+        next_xid = xid
+        for opcode, body in request.packets:
+            out += int_struct.pack(8 + len(body)) + _XID_TYPE.pack(next_xid, opcode) + body
+            last, next_xid = next_xid, _next_xid(next_xid)
+        request.next_xid = xid
+        connection._xid = last  # kazoo gave the bundle one xid; it used len(packets)
+        connection._write(bytes(out), timeout)
+        return None
+
+    def read_response(header: object, buffer: bytes, offset: int) -> object:
+        pending = client._pending
+        if not pending or not isinstance(pending[0][0], _Bundle):
+            return original_read(header, buffer, offset)
+        bundle, result, _xid = pending[0]
+        if header.zxid and header.zxid > 0:
+            client.last_zxid = header.zxid
+        if header.xid != bundle.next_xid:
+            error = RuntimeError(f"xids do not match, expected {bundle.next_xid} "
+                                 f"received {header.xid}")
+            pending.popleft()
+            result.set_exception(error)
+            raise error  # as kazoo does: the connection is dropped and made again
+        index = len(bundle.replies)
+        bundle.replies.append((header.err, buffer, offset))
+        if bundle.watches is not None and not header.err and not client._stopped.is_set():
+            path, watcher = bundle.watches[index]
+            client._child_watchers[path].add(watcher)
+        bundle.next_xid = _next_xid(bundle.next_xid)
+        if len(bundle.replies) == len(bundle.packets):
+            pending.popleft()
+            result.set(bundle.replies)
+        return None
+
+    connection._submit = submit
+    connection._read_response = read_response
 
 
 def withdraw(client: KazooClient, result: object) -> None:

@@ -69,7 +69,7 @@ def run_one_shot(options: ShellOptions) -> int:
         sys.stderr.write(NO_CONNECTION + "\n")
         return ExitStatus.ERROR
     try:
-        output = shell.run_words(options.command)
+        output = shell.run_words(options.command, live=sink.chunks)
         sink.output(output)
         return output.exit_code
     finally:
@@ -110,7 +110,7 @@ def run_script(options: ShellOptions, lines: Iterable[str]) -> int:
             line = raw[:-1] if raw.endswith("\n") else raw
             if line.endswith("\r"):
                 line = line[:-1]
-            sink.output(shell.execute(line))
+            sink.output(shell.execute(line, live=sink.chunks))
             if state.quit_requested:
                 break
     finally:

@@ -223,7 +223,7 @@ def one_iteration(prompt_session: PromptSession, shell: Shell, sink: Interactive
         return False
     state = shell.state
     count = state.command_count
-    sink.output(shell.execute(line))
+    sink.output(shell.execute(line, live=sink.chunks))
     if state.command_count > count:
         history.record(state.history.get(count, line))  # what `history` shows for it
     if cache is not None:

@@ -53,6 +53,14 @@ _CONNECTED = (KeeperState.CONNECTED, KeeperState.CONNECTED_RO)
 
 
 @dataclass(frozen=True)
+class Pending:
+    """A bundle of requests sent and not yet answered (Session.send_bundle)."""
+
+    client: KazooClient
+    result: object
+
+
+@dataclass(frozen=True)
 class SessionEvent:
     """One WatchedEvent, with zkCli's names: `state:SyncConnected type:NodeDeleted path:/x`."""
 
@@ -141,6 +149,8 @@ class Session:
         self._closing = False
         self._was_connected = False  # a later CONNECTED is a reconnect: restore the watches
         self._host_names: list[str] = []  # the server list's names, as the user gave them
+        # Whether the server answers multiRead (3.6+): None until a walk has tried it.
+        self.multi_read: bool | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
     def connect(self, server: str | None = None) -> None:
@@ -160,6 +170,7 @@ class Session:
         self.connect_failure = None
         self.granted_timeout_ms = None
         self.watches.clear()
+        self.multi_read = None
         self.client = self._new_client()
         self.client.start_async()
 
@@ -389,7 +400,7 @@ class Session:
         client = self.client
         if client is None or not self.alive:
             raise NotConnected()
-        timeout = max(self.timeout_ms / 1000.0, 1.0) + 5.0
+        timeout = self._request_timeout()
         if not self._wait_for_connection(client, timeout):
             raise RequestFailed(self._failure_code())
         if submit is None:
@@ -397,6 +408,30 @@ class Session:
             kazoo_private.send(client, request, result)
         else:
             result = submit()
+        return self._await(client, result, timeout)
+
+    def _request_timeout(self) -> float:
+        return max(self.timeout_ms / 1000.0, 1.0) + 5.0
+
+    def send_bundle(self, packets: list[tuple[int, bytes]],
+                    watches: list[tuple[str, Callable]] | None = None) -> Pending:
+        """Send many pre-encoded requests at once without waiting (see
+        kazoo_private.send_bundle); `wait` gives their replies."""
+        client = self.client
+        if client is None or not self.alive:
+            raise NotConnected()
+        if not self._wait_for_connection(client, self._request_timeout()):
+            raise RequestFailed(self._failure_code())
+        result = client.handler.async_result()
+        kazoo_private.send_bundle(client, packets, result, watches)
+        return Pending(client, result)
+
+    def wait(self, pending: Pending) -> list[tuple[int, bytes, int]]:
+        """The replies of a bundle, `(error code, buffer, offset)` each; raise RequestFailed
+        as `call` does when the bundle as a whole got none."""
+        return self._await(pending.client, pending.result, self._request_timeout())
+
+    def _await(self, client: KazooClient, result: object, timeout: float) -> object:
         try:
             return result.get(timeout=timeout)
         except client.handler.timeout_exception:

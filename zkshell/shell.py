@@ -12,11 +12,12 @@ from collections.abc import Callable
 
 from zkshell.commands import COMMANDS, Context, ShellState, help_text
 from zkshell.errors import CliError, CommandNotFound, NotConnected
-from zkshell.output import USAGE, Output
+from zkshell.output import USAGE, Chunk, Output
 from zkshell.session import Session, SessionEvent
 from zkshell.tokenizer import split_line
 
 EventConsumer = Callable[[SessionEvent], None]
+LiveOutput = Callable[[list[Chunk]], None]
 
 
 class Shell:
@@ -41,20 +42,26 @@ class Shell:
         return f"[zk: {server}({self.session.state_name}) {self.state.command_count}] "
 
     # ---- commands ------------------------------------------------------------------
-    def execute(self, line: str) -> Output:
-        """Run one typed line, as zkCli's executeLine: empty lines are not counted."""
+    def execute(self, line: str, live: LiveOutput | None = None) -> Output:
+        """Run one typed line, as zkCli's executeLine: empty lines are not counted.
+
+        With `live`, what the command prints is handed to it while the command runs (see
+        Output.live), and the Output returned holds nothing more to show."""
         if line == "":
             return Output()
         state = self.state
         state.history[state.command_count] = line
-        output = self.run_words(split_line(line))
+        output = self.run_words(split_line(line), live)
         state.command_count += 1
         return output
 
-    def run_words(self, words: list[str]) -> Output:
+    def run_words(self, words: list[str], live: LiveOutput | None = None) -> Output:
         """Run already-split words (one-shot mode passes argv here, unsplit by zkCli)."""
-        output = Output()
-        self._process(words, output)
+        output = Output(live=live)
+        try:
+            self._process(words, output)
+        finally:
+            output.flush()
         if self.state.quit_requested:
             # zkCli's quit exits with the status of the command before it.
             output.exit_code = self.exit_code

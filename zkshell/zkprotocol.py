@@ -371,3 +371,79 @@ def install_event_hook(client: KazooClient, on_event: EventHook) -> Callable[[],
             log.debug("watch event hook %r failed", on_event, exc_info=True)
 
     return kazoo_private.read_watch_events(client, relay)
+
+
+# ---- bulk requests: bodies encoded here, sent with kazoo_private.send_bundle ----------------
+GET_CHILDREN = 8
+SET_ACL = 7
+MULTI_READ = 22
+_ERROR_TYPE = -1
+_multi_header = struct.Struct("!i?i")  # MultiHeader: type, done, err
+_MULTI_END = _multi_header.pack(-1, True, -1)
+_bool_false, _bool_true = b"\x00", b"\x01"
+
+
+def get_children_body(server_path: str, watch: bool) -> bytes:
+    """A GetChildrenRequest's body; the path is sent as given (chroot it first)."""
+    return _write_ustring(server_path) + (_bool_true if watch else _bool_false)
+
+
+def multi_read_children_body(server_paths: Iterable[str]) -> bytes:
+    """A multiRead (ZooKeeper 3.6+) of one getChildren per path, without watches (multiRead
+    cannot set any)."""
+    out = bytearray()
+    op_header = _multi_header.pack(GET_CHILDREN, False, -1)
+    for path in server_paths:
+        out += op_header + _write_ustring(path) + _bool_false
+    out += _MULTI_END
+    return bytes(out)
+
+
+def set_acl_body(server_path: str, acls: Iterable[ACL], version: int) -> bytes:
+    """A SetACLRequest's body."""
+    return bytes(_write_ustring(server_path) + _write_acls(acls) + int_struct.pack(version))
+
+
+def read_children(buffer: bytes, offset: int) -> list[str]:
+    """A GetChildrenResponse: the child names, in the server's order."""
+    return _read_ustrings(buffer, offset)[0]
+
+
+def read_multi_read(buffer: bytes, offset: int) -> list[list[str] | int]:
+    """A multiRead's answer to getChildren ops: per op its child names, or its error code."""
+    results: list[list[str] | int] = []
+    while True:
+        op_type, done, err = _multi_header.unpack_from(buffer, offset)
+        offset += _multi_header.size
+        if done:
+            return results
+        if op_type == _ERROR_TYPE:
+            results.append(int_struct.unpack_from(buffer, offset)[0])
+            offset += int_struct.size
+        else:
+            names, offset = _read_ustrings(buffer, offset)
+            results.append(names)
+
+
+MULTI = 14
+_DELETE = 2
+_ANY_VERSION = int_struct.pack(-1)
+
+
+def delete_multi_body(server_paths: Iterable[str]) -> bytes:
+    """A multi of one delete (any version) per path, in the order given."""
+    out = bytearray()
+    op_header = _multi_header.pack(_DELETE, False, -1)
+    for path in server_paths:
+        out += op_header + _write_ustring(path) + _ANY_VERSION
+    out += _MULTI_END
+    return bytes(out)
+
+
+def multi_failed(err: int, buffer: bytes, offset: int) -> bool:
+    """Whether a multi's reply says it failed: a failed multi applies nothing and answers
+    every op with an error result."""
+    if err:
+        return True
+    op_type = _multi_header.unpack_from(buffer, offset)[0]
+    return op_type == _ERROR_TYPE

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 from kazoo.protocol.serialization import GetACL, SetACL
 from kazoo.security import ACL, Id
 
 from zkshell import format as fmt
+from zkshell import zkprotocol
 from zkshell.commands.base import ONE_PATH, Arg, Context, Kind, command
-from zkshell.commands.tree import walk_subtree
+from zkshell.commands.tree import BATCH, IN_FLIGHT, walk_subtree
 from zkshell.errors import CliError, keeper_message
 from zkshell.options import Flag, OptionSpec
-from zkshell.session import RequestFailed
+from zkshell.session import Pending, RequestFailed
 
 _PERM_BITS = {"r": 1, "w": 2, "c": 4, "d": 8, "a": 16}
 
@@ -63,12 +66,51 @@ def set_acl(ctx: Context, words: list[str]) -> None:
 
 
 def _set_acl_recursive(ctx: Context, root: str, acls: list[ACL], version: int) -> None:
-    """Each node in `ls -R` order; a node that fails gets its error printed, no newline."""
+    """Each node in `ls -R` order; a node that fails gets its error printed, no newline.
 
-    def set_one(node: str) -> None:
+    The setACLs go out many at a time, each batch before the walk's next reads, so the server
+    sees every node's setACL before the getChildren that lists it, as zkCli's order has it.
+    """
+    setter = _PipelinedSetAcl(ctx, acls, version)
+    try:
+        walk_subtree(ctx, root, False, setter.add, before_send=setter.send)
+    finally:
+        setter.finish()
+
+
+class _PipelinedSetAcl:
+    def __init__(self, ctx: Context, acls: list[ACL], version: int) -> None:
+        self.ctx, self.acls, self.version = ctx, acls, version
+        self.waiting: list[str] = []
+        self.in_flight: deque[tuple[list[str], Pending]] = deque()
+
+    def add(self, node: str) -> None:
+        self.waiting.append(node)
+        if len(self.waiting) >= BATCH:
+            self.send()
+
+    def send(self) -> None:
+        if not self.waiting:
+            return
+        nodes, self.waiting = self.waiting, []
+        if len(self.in_flight) >= IN_FLIGHT:
+            self._receive_oldest()
+        session = self.ctx.session
+        packets = [(zkprotocol.SET_ACL, zkprotocol.set_acl_body(
+            session.server_path(node), self.acls, self.version)) for node in nodes]
+        self.in_flight.append((nodes, session.send_bundle(packets)))
+
+    def finish(self) -> None:
+        self.send()
+        while self.in_flight:
+            self._receive_oldest()
+
+    def _receive_oldest(self) -> None:
+        nodes, pending = self.in_flight.popleft()
         try:
-            ctx.session.call(SetACL(ctx.session.server_path(node), acls, version))
+            codes = [err for err, _buffer, _offset in self.ctx.session.wait(pending)]
         except RequestFailed as failed:
-            ctx.out(keeper_message(failed.code, node))
-
-    walk_subtree(ctx, root, False, set_one)
+            codes = [failed.code] * len(nodes)
+        for node, code in zip(nodes, codes):
+            if code:
+                self.ctx.out(keeper_message(code, node))

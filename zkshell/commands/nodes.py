@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 from kazoo.protocol.serialization import (
     Create,
     Delete,
@@ -11,7 +13,6 @@ from kazoo.protocol.serialization import (
     GetData,
     SetData,
     Sync,
-    Transaction,
 )
 from kazoo.security import OPEN_ACL_UNSAFE
 
@@ -19,11 +20,10 @@ from zkshell import format as fmt
 from zkshell import zkprotocol
 from zkshell.commands.acl import parse_acl
 from zkshell.commands.base import ONE_PATH, Arg, Context, Kind, command, java_long
-from zkshell.commands.tree import walk_subtree
+from zkshell.commands.tree import subtree_breadth_first, walk_subtree
 from zkshell.errors import INVALID_ACL, CliError, ZooKeeperError, keeper_message
 from zkshell.options import Flag, OptionSpec
-from zkshell.paths import join
-from zkshell.session import RequestFailed
+from zkshell.session import Pending, RequestFailed
 
 TTL_MAX = 0xFFFFFFFFFF
 _EPHEMERAL, _SEQUENTIAL, _CONTAINER = 1, 2, 4
@@ -198,36 +198,53 @@ def deleteall(ctx: Context, words: list[str]) -> None:
     batch = ctx.int_option(parsed, "b", 1000)
     path = parsed.args[1]
     ctx.server_path(path)
-    tree = _subtree_breadth_first(ctx, path)
+    tree = subtree_breadth_first(ctx, path)
     if not _delete_in_batches(ctx, tree, max(batch, 1)):
         ctx.err("Failed to delete some node(s) in the subtree!\n")
 
 
-def _subtree_breadth_first(ctx: Context, root: str) -> list[str]:
-    tree, queue = [root], [root]
-    while queue:
-        node = queue.pop(0)
-        for child in ctx.call(GetChildren(ctx.session.server_path(node), None), node):
-            child_path = join(node, child)
-            queue.append(child_path)
-            tree.append(child_path)
-    return tree
+# ZKUtil.deleteInBatch's rateLimit: multis sent and not yet answered.
+_DELETES_IN_FLIGHT = 10
 
 
 def _delete_in_batches(ctx: Context, tree: list[str], batch: int) -> bool:
-    """Leaves first, `batch` deletes per multi, stopping at the first failed batch."""
-    ops = []
+    """ZKUtil.deleteInBatch: leaves first, `batch` deletes per multi, up to ten multis in
+    flight; once a failed one has come back no more are sent, but those already sent still
+    apply."""
+    session = ctx.session
+    in_flight: deque[Pending] = deque()
+    success = True
+
+    def settle(pending: Pending) -> None:
+        nonlocal success
+        try:
+            err, buffer, offset = session.wait(pending)[0]
+            failed = zkprotocol.multi_failed(err, buffer, offset)
+        except RequestFailed:
+            failed = True
+        if failed:
+            success = False
+
+    paths: list[str] = []
     for i in range(len(tree) - 1, -1, -1):
-        ops.append(Delete(ctx.session.server_path(tree[i]), -1))
-        if len(ops) == batch or i == 0:
+        paths.append(session.server_path(tree[i]))
+        if len(paths) == batch or i == 0:
+            while in_flight and in_flight[0].result.ready():  # answers already in
+                settle(in_flight.popleft())
+            if not success:
+                break  # fail fast
+            if len(in_flight) == _DELETES_IN_FLIGHT:
+                settle(in_flight.popleft())
             try:
-                results = ctx.call(Transaction(ops), tree[i])
-            except CliError:
-                return False
-            if any(isinstance(r, Exception) for r in results or ()):
-                return False
-            ops = []
-    return True
+                in_flight.append(session.send_bundle(
+                    [(zkprotocol.MULTI, zkprotocol.delete_multi_body(paths))]))
+            except RequestFailed:
+                success = False
+                break
+            paths = []
+    while in_flight:
+        settle(in_flight.popleft())
+    return success
 
 
 @command("sync", "path", args=ONE_PATH)

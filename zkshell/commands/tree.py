@@ -1,52 +1,247 @@
-"""Walking a subtree in the order zkCli's `ls -R` and `setAcl -R` use (ZKUtil.visitSubTreeDFS)."""
+"""Walking a subtree as zkCli does, many requests at a time.
+
+`ls -R` and `setAcl -R` visit nodes in ZKUtil.visitSubTreeDFS's order, `deleteall` lists them
+in ZKUtil.listSubTreeBFS's.  zkCli asks for one children list at a time; here the lists of
+the nodes the walk will reach next are asked for ahead, many per multiRead (or, on a server
+without it and always with watches, as pipelined plain getChildren), and the output is the
+same, in the same order.  What is asked ahead is bounded, so a huge tree walks in bounded
+memory and its first line comes at once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 
-from kazoo.protocol.serialization import GetChildren, GetData
+from kazoo.protocol.serialization import GetData
 
 from zkshell import format as fmt
+from zkshell import zkprotocol
 from zkshell.commands.base import Context
-from zkshell.errors import NO_NODE, zookeeper_error
+from zkshell.errors import CONNECTION_LOSS, NO_NODE, UNIMPLEMENTED, zookeeper_error
 from zkshell.paths import join
-from zkshell.session import RequestFailed
+from zkshell.session import Pending, RequestFailed
+
+BATCH = 200       # children lists per multiRead, or plain requests per bundle
+IN_FLIGHT = 8     # bundles sent and not yet answered
+LOOKAHEAD = BATCH * IN_FLIGHT  # lists asked for ahead of the walk, answered or not
+
+Children = list[str] | int  # a node's child paths, sorted as zkCli sorts them, or an error
 
 
-def walk_subtree(ctx: Context, root: str, watch: bool, visit: Callable[[str], None]) -> None:
+class ChildLister:
+    """Sends getChildren for many nodes at once and reads the answers: one multiRead per
+    batch when the server has it, else (and with watches, which multiRead cannot set) one
+    plain request per node, all written at once."""
+
+    def __init__(self, ctx: Context, watch: bool, before_send: Callable[[], None]) -> None:
+        self.session = ctx.session
+        self.watcher = ctx.session.watcher if watch else None
+        self.before_send = before_send
+
+    def send(self, nodes: list[str]) -> tuple[bool, Pending]:
+        self.before_send()  # zkCli's writes (setAcl -R) reach the server before these reads
+        session = self.session
+        server = [session.server_path(node) for node in nodes]
+        if self.watcher is None and session.multi_read is not False:
+            body = zkprotocol.multi_read_children_body(server)
+            return True, session.send_bundle([(zkprotocol.MULTI_READ, body)])
+        packets = [(zkprotocol.GET_CHILDREN, zkprotocol.get_children_body(path, bool(self.watcher)))
+                   for path in server]
+        watches = [(path, self.watcher) for path in server] if self.watcher else None
+        return False, session.send_bundle(packets, watches)
+
+    def receive(self, nodes: list[str], sent: tuple[bool, Pending],
+                sort: bool) -> list[list[str] | int]:
+        """Each node's children (as paths, in zkCli's sort order when `sort`) or error code."""
+        multi, pending = sent
+        try:
+            replies = self.session.wait(pending)
+        except RequestFailed as failed:
+            if not (multi and self.session.multi_read is None and failed.code == CONNECTION_LOSS):
+                raise
+            # A server before 3.6 answers Unimplemented and hangs up; the answer may not
+            # make it before the connection goes.
+            replies = [(UNIMPLEMENTED, b"", 0)]
+        if multi:
+            err, buffer, offset = replies[0]
+            if err == UNIMPLEMENTED:
+                self.session.multi_read = False
+                return self._resend_plain(nodes, sort)
+            if err:
+                return [err] * len(nodes)
+            self.session.multi_read = True
+            answers = zkprotocol.read_multi_read(buffer, offset)
+        else:
+            answers = [err or zkprotocol.read_children(buffer, offset)
+                       for err, buffer, offset in replies]
+        return [_paths(node, answer, sort) for node, answer in zip(nodes, answers)]
+
+    def _resend_plain(self, nodes: list[str], sort: bool) -> list[list[str] | int]:
+        # The server hangs up after its Unimplemented; requests sent before that is seen
+        # fail with ConnectionLoss, those sent after wait for the next connection.
+        try:
+            return self.receive(nodes, self.send(nodes), sort)
+        except RequestFailed as failed:
+            if failed.code != CONNECTION_LOSS:
+                raise
+        return self.receive(nodes, self.send(nodes), sort)
+
+    def probe_pending(self) -> bool:
+        """Whether nothing yet says if the server has multiRead: then one batch must be
+        answered before more go out, as a server without it closes the connection."""
+        return self.watcher is None and self.session.multi_read is None
+
+
+def _paths(node: str, answer: list[str] | int, sort: bool) -> list[str] | int:
+    if isinstance(answer, int):
+        return answer
+    names = sorted(answer, key=fmt.java_string_key) if sort else answer
+    return [join(node, name) for name in names]
+
+
+class _Level:
+    """The children of one node on the walk's stack; those not visited yet start at `next`."""
+
+    __slots__ = ("paths", "next")
+
+    def __init__(self, paths: list[str]) -> None:
+        self.paths, self.next = paths, 0
+
+
+class _DepthFirst:
+    """visitSubTreeDFSHelper without recursion (a chain of a thousand levels is a valid
+    tree), with the children lists of the nodes it reaches next asked for ahead."""
+
+    def __init__(self, lister: ChildLister) -> None:
+        self.lister = lister
+        self.stack: list[_Level] = []
+        self.ready: dict[str, Children] = {}
+        self.asked: set[str] = set()
+        self.in_flight: deque[tuple[list[str], tuple[bool, Pending]]] = deque()
+        self.more_to_ask = True
+
+    def children(self, node: str) -> Children:
+        while node not in self.ready:
+            if node not in self.asked:
+                self._ask(node)
+            elif self.lister.probe_pending() or len(self.in_flight) >= IN_FLIGHT \
+                    or not self._top_up():
+                self._receive_oldest()
+        if len(self.in_flight) < IN_FLIGHT and self.more_to_ask \
+                and not self.lister.probe_pending():
+            self._top_up()
+        self.asked.discard(node)
+        return self.ready.pop(node)
+
+    def push(self, paths: list[str]) -> None:
+        if paths:
+            self.stack.append(_Level(paths))
+            self.more_to_ask = True
+
+    def _ask(self, node: str) -> None:
+        batch = [node]
+        if not self.lister.probe_pending():
+            batch += self._upcoming(BATCH - 1)
+        self._send(batch)
+
+    def _top_up(self) -> bool:
+        """Ask ahead while there is room; whether anything was sent."""
+        sent = False
+        while len(self.in_flight) < IN_FLIGHT:
+            room = LOOKAHEAD - len(self.asked)  # answered or not: asked holds the ready ones
+            batch = self._upcoming(min(room, BATCH)) if room > 0 else []
+            if not batch:
+                self.more_to_ask = room <= 0
+                return sent
+            self._send(batch)
+            sent = True
+        return sent
+
+    def _send(self, batch: list[str]) -> None:
+        self.asked.update(batch)
+        self.in_flight.append((batch, self.lister.send(batch)))
+
+    def _receive_oldest(self) -> None:
+        batch, sent = self.in_flight.popleft()
+        for node, answer in zip(batch, self.lister.receive(batch, sent, sort=True)):
+            self.ready[node] = answer
+        self.more_to_ask = True  # what came back may open nodes one level further down
+
+    def _upcoming(self, limit: int) -> list[str]:
+        found: list[str] = []
+        for path in self._walk_order():
+            if len(found) >= limit:
+                break
+            if path not in self.asked:
+                found.append(path)
+        return found
+
+    def _walk_order(self) -> Iterator[str]:
+        """The nodes whose children the walk will want, soonest first, as far as known: the
+        unvisited ones on the stack, top first, each followed by its children once their
+        list has come back."""
+        for level in reversed(self.stack):
+            for index in range(level.next, len(level.paths)):
+                path = level.paths[index]
+                yield path
+                answer = self.ready.get(path)
+                if isinstance(answer, list):
+                    yield from answer
+
+
+def walk_subtree(ctx: Context, root: str, watch: bool, visit: Callable[[str], None],
+                 before_send: Callable[[], None] = lambda: None) -> None:
     """Visit the root, then each node's sorted children before descending into each child.
 
     With `watch`, the root gets a data watch and every node a child watch, as in zkCli.
+    `before_send` runs before each batch of getChildren goes out.
     """
     watcher = ctx.session.watcher if watch else None
     ctx.call(GetData(ctx.server_path(root), watcher), root)
     if watch:
         ctx.session.watches.add("data", root)
     visit(root)
-    _visit_children(ctx, root, watcher, visit)
-
-
-def _visit_children(ctx: Context, root: str, watcher, visit: Callable[[str], None]) -> None:
-    # Depth first without recursion: a chain of a thousand levels is a valid tree.
-    pending = [iter([root])]
-    while pending:
-        node = next(pending[-1], None)
-        if node is None:
-            pending.pop()
+    walk = _DepthFirst(ChildLister(ctx, watch, before_send))
+    walk.push([root])
+    while walk.stack:
+        level = walk.stack[-1]
+        if level.next == len(level.paths):
+            walk.stack.pop()
             continue
-        paths = _children(ctx, node, watcher)
-        for path in paths:
+        node = level.paths[level.next]
+        level.next += 1
+        answer = walk.children(node)
+        if isinstance(answer, int):
+            if answer == NO_NODE:
+                continue  # deleted while we walked: zkCli skips it too
+            raise zookeeper_error(answer, node)
+        if watch:
+            ctx.session.watches.add("child", node)
+        for path in answer:
             visit(path)
-        pending.append(iter(paths))
+        walk.push(answer)
 
 
-def _children(ctx: Context, node: str, watcher) -> list[str]:
-    try:
-        children = ctx.session.call(GetChildren(ctx.session.server_path(node), watcher))
-    except RequestFailed as failed:
-        if failed.code == NO_NODE:
-            return []  # deleted while we walked: zkCli skips it too
-        raise zookeeper_error(failed.code, node) from None
-    if watcher is not None:
-        ctx.session.watches.add("child", node)
-    return [join(node, child) for child in sorted(children, key=fmt.java_string_key)]
+def subtree_breadth_first(ctx: Context, root: str) -> list[str]:
+    """ZKUtil.listSubTreeBFS: the root, then each node's children in the server's order,
+    level by level; a node that cannot be listed fails the whole listing."""
+    lister = ChildLister(ctx, False, lambda: None)
+    tree = [root]
+    sent_up_to = 0
+    in_flight: deque[tuple[list[str], tuple[bool, Pending]]] = deque()
+    while in_flight or sent_up_to < len(tree):
+        while sent_up_to < len(tree) and len(in_flight) < IN_FLIGHT \
+                and not (in_flight and lister.probe_pending()):
+            batch = tree[sent_up_to:sent_up_to + BATCH]
+            sent_up_to += len(batch)
+            in_flight.append((batch, lister.send(batch)))
+        batch, sent = in_flight.popleft()
+        for node, answer in zip(batch, lister.receive(batch, sent, sort=False)):
+            if isinstance(answer, int):
+                raise zookeeper_error(answer, node)
+            tree.extend(answer)
+    return tree
+
+
+__all__ = ["RequestFailed", "subtree_breadth_first", "walk_subtree"]

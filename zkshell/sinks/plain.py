@@ -35,8 +35,17 @@ class PlainSink(Sink):
                 discard_from_now_on(target)
 
     def output(self, output: Output) -> None:
+        # One write per run of chunks to the same stream: a walk's thousands of lines would
+        # otherwise cost a flush each.
+        stream, texts = None, []
         for chunk in output.chunks:
-            self.write(chunk.stream, self.render(chunk))
+            if chunk.stream != stream and texts:
+                self.write(stream, "".join(texts))
+                texts = []
+            stream = chunk.stream
+            texts.append(self.render(chunk))
+        if texts:
+            self.write(stream, "".join(texts))
 
     def event(self, event: SessionEvent) -> None:
         if self.show_events:
