@@ -59,7 +59,10 @@ class ChildLister:
             replies = self.session.wait(pending)
         except RequestFailed as failed:
             if not (multi and self.session.multi_read is None and failed.code == CONNECTION_LOSS):
-                raise
+                # The bundle got no answer (a lost connection): each node in it failed so,
+                # and the walk reports the first it reaches, as zkCli reports the node it
+                # was asking about.
+                return [failed.code] * len(nodes)
             # A server before 3.6 answers Unimplemented and hangs up; the answer may not
             # make it before the connection goes.
             replies = [(UNIMPLEMENTED, b"", 0)]
@@ -80,12 +83,10 @@ class ChildLister:
     def _resend_plain(self, nodes: list[str], sort: bool) -> list[list[str] | int]:
         # The server hangs up after its Unimplemented; requests sent before that is seen
         # fail with ConnectionLoss, those sent after wait for the next connection.
-        try:
-            return self.receive(nodes, self.send(nodes), sort)
-        except RequestFailed as failed:
-            if failed.code != CONNECTION_LOSS:
-                raise
-        return self.receive(nodes, self.send(nodes), sort)
+        answers = self.receive(nodes, self.send(nodes), sort)
+        if answers and all(answer == CONNECTION_LOSS for answer in answers):
+            answers = self.receive(nodes, self.send(nodes), sort)
+        return answers
 
     def probe_pending(self) -> bool:
         """Whether nothing yet says if the server has multiRead: then one batch must be
@@ -211,7 +212,10 @@ def walk_subtree(ctx: Context, root: str, watch: bool, visit: Callable[[str], No
             continue
         node = level.paths[level.next]
         level.next += 1
-        answer = walk.children(node)
+        try:
+            answer = walk.children(node)
+        except RequestFailed as failed:  # no connection to send on
+            raise zookeeper_error(failed.code, node) from None
         if isinstance(answer, int):
             if answer == NO_NODE:
                 continue  # deleted while we walked: zkCli skips it too
@@ -235,7 +239,10 @@ def subtree_breadth_first(ctx: Context, root: str) -> list[str]:
                 and not (in_flight and lister.probe_pending()):
             batch = tree[sent_up_to:sent_up_to + BATCH]
             sent_up_to += len(batch)
-            in_flight.append((batch, lister.send(batch)))
+            try:
+                in_flight.append((batch, lister.send(batch)))
+            except RequestFailed as failed:  # no connection to send on
+                raise zookeeper_error(failed.code, batch[0]) from None
         batch, sent = in_flight.popleft()
         for node, answer in zip(batch, lister.receive(batch, sent, sort=False)):
             if isinstance(answer, int):
