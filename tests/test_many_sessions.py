@@ -17,7 +17,7 @@ from zkshell.exit_status import ExitStatus
 from zkshell.player.loader import load_scenario
 from zkshell.player.model import FAILURE, LogEntry
 from zkshell.player.panes import Pane, Picture, summarised
-from zkshell.player.runner import Player, SessionRefused
+from zkshell.player.runner import Player, SessionRefused, refused
 from zkshell.player.view import TeachingView, layout_shape
 from zkshell.server import LocalServer, four_letter_word, free_port
 
@@ -165,3 +165,12 @@ def test_a_server_that_refuses_connections_stops_the_run_with_its_reason(tmp_pat
     assert player.run() == []
     assert isinstance(player.lost, SessionRefused)
     assert player.server_lost == f"session m1 could not connect to {address}: Connection refused"
+
+
+@pytest.mark.parametrize("error", [BrokenPipeError(32, "Broken pipe"),
+                                   ConnectionResetError(104, "Connection reset by peer")])
+def test_a_relay_whose_server_closed_at_once_names_max_client_cnxns(error: OSError) -> None:
+    # Seen in a full run: ZooKeeper over its limit reached the relay's own connect as a
+    # broken pipe, and the run said only "Broken pipe".
+    said = refused("s4", "127.0.0.1:2181", None, error)
+    assert "maxClientCnxns" in str(said) and "raise maxClientCnxns" in said.hint

@@ -68,11 +68,15 @@ def refused(name: str, server: str, failure: ConnectFailure | None,
     """Why session `name` could not connect to `server`, and what to do about it;
     `unreached`: why its relay could not reach the server, if it could not."""
     said = f"session {name} could not connect to {server}"
-    if unreached is not None:
+    # A server that closes a connection at once can reach the relay as a reset or a broken
+    # pipe on its own connect (seen with ZooKeeper over maxClientCnxns, under load).
+    closed_at_once = isinstance(unreached, (BrokenPipeError, ConnectionResetError,
+                                            ConnectionAbortedError))
+    if unreached is not None and not closed_at_once:
         return SessionRefused(f"{said}: {unreached.strerror or unreached}")
-    if failure is None:
+    if failure is None and not closed_at_once:
         return SessionRefused(f"{said}: not connected within {CONNECT_WAIT:g}s")
-    if failure.kind != "closed":
+    if failure is not None and failure.kind != "closed" and not closed_at_once:
         return SessionRefused(f"{said}: {failure.words}")
     # ZooKeeper accepts a connection over its per-address limit, then closes it at once.
     return SessionRefused(
