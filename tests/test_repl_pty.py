@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from kazoo.client import KazooClient
 
+from benchmarks.trees import child_name, folder_name, populate
 from zkshell.player.proxy import FaultProxy
 from zkshell.server import LocalServer, free_port
 
@@ -453,3 +454,53 @@ def test_ctrl_c_while_a_command_waits_ends_zksh_as_zkcli_ends(env, slow_server, 
         assert "Traceback" not in zksh.raw
     finally:
         proxy.close()
+
+
+
+# ---- Ctrl+C while a command runs: that command stops, the shell and its session go on ------
+BIG_FOLDERS, BIG_PER_FOLDER = 100, 200  # 20,101 lines of `ls -R`: seconds through a pty
+STOPPED = "\nzksh: command stopped (SIGINT)\n"
+
+
+@pytest.fixture
+def big_tree(admin: KazooClient) -> str:
+    """/big, and the last line `ls -R /big` prints."""
+    populate(admin, "/big", BIG_FOLDERS, BIG_PER_FOLDER)
+    return f"/big/{folder_name(BIG_FOLDERS - 1)}/{child_name(BIG_PER_FOLDER - 1)}"
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigint"])
+def test_a_sigint_while_a_walk_runs_stops_it_and_the_session_goes_on(
+        how, env, admin, chroot_address, terminals, big_tree):
+    zksh = start_master(terminals, env, chroot_address)
+    owner = admin.exists("/master").ephemeralOwner
+    zksh.send("get -w /master\r")
+    zksh.wait_line(prompt(chroot_address, 2))
+
+    zksh.send("ls -R /big\r")
+    zksh.wait_text("/big/f0000/n00001")
+    if how == "ctrl-c":
+        zksh.send("\x03")  # the prompt is not up: the terminal sends SIGINT
+    else:
+        zksh.child.kill(signal.SIGINT)
+    zksh.wait_line(prompt(chroot_address, 3))
+    assert STOPPED in zksh.screen.everything(), repr(zksh.raw[-400:])
+    assert big_tree not in zksh.raw, "the walk went on to its end"
+
+    # The same session goes on, its watch still set, and late replies confuse nothing.
+    admin.set("/master", b"m2")
+    zksh.wait_text("WatchedEvent state:SyncConnected type:NodeDataChanged path:/master")
+    zksh.send("ls /\r")
+    zksh.wait_line(prompt(chroot_address, 4))
+    assert f"{prompt(chroot_address, 3)}ls /\n[big, master]\n" in zksh.screen.everything()
+    assert admin.exists("/master").ephemeralOwner == owner
+    zksh.send("history\r")
+    zksh.wait_line(prompt(chroot_address, 5))
+    assert "1 - get -w /master\n2 - ls -R /big\n3 - ls /\n4 - history\n" \
+        in zksh.screen.everything()
+    assert "Traceback" not in zksh.raw
+
+    zksh.send("\x03")  # at the empty prompt Ctrl+C still ends zksh, as zkCli's
+    assert zksh.finish() == 130
+    found = LEFT_OPEN.search(zksh.raw)
+    assert found is not None and found.group("why") == "Ctrl+C", zksh.raw[-600:]

@@ -6,7 +6,10 @@ its ephemeral znodes, until the session timeout has passed, and only then do oth
 watches fire.  The master/worker walkthrough's crash is exactly that, so zksh does the same
 for Ctrl+C on an empty line and for SIGINT and SIGTERM sent from outside (`Crash`), and says
 on stderr which session it left open and when the server will expire it.  Ctrl+C with text on
-the line only clears it; Ctrl+D and `quit` close the session.
+the line only clears it; Ctrl+D and `quit` close the session.  zkCli has no command to stop
+but itself; zksh does: SIGINT while a command runs (Ctrl+C, or from outside) stops only that
+command, and the session goes on (interrupt.py); a second one before it has stopped ends the
+shell as above.
 
 A signal can come at any moment.  While the prompt is up, prompt_toolkit has the terminal in
 raw mode, so the prompt is ended from its own event loop with the `Crash` as its exception
@@ -17,7 +20,8 @@ thread is, as Python raises KeyboardInterrupt.
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from zkshell.exit_status import ExitStatus
 from zkshell.format import java_hex
@@ -28,6 +32,7 @@ if TYPE_CHECKING:
 
     from prompt_toolkit.application import Application
 
+    from zkshell.interrupt import InterruptRequest
     from zkshell.session import Session
 
 
@@ -54,16 +59,20 @@ CAUGHT = (signal.SIGINT, signal.SIGTERM)
 
 
 class CrashOnSignals:
-    """While in its `with`, SIGINT and SIGTERM end the shell with a `Crash`.
+    """While in its `with`, SIGINT and SIGTERM end the shell with a `Crash`, except that
+    SIGINT while a command runs (`command_running`) only stops that command, through
+    `interrupt`; a second SIGINT before the command has stopped ends the shell.
 
     The prompt must not handle SIGINT itself (`prompt(handle_sigint=False)`).  A signal that
     comes as the prompt is returning a line is kept, and `raise_pending` raises it.
     """
 
-    def __init__(self, app: Application) -> None:
+    def __init__(self, app: Application, interrupt: InterruptRequest | None = None) -> None:
         self.app = app
+        self.interrupt = interrupt
         self.pending: Crash | None = None
         self._previous: dict[int, object] = {}
+        self._command_running = False
 
     def __enter__(self) -> CrashOnSignals:
         for signum in CAUGHT:
@@ -78,7 +87,23 @@ class CrashOnSignals:
         if self.pending is not None:
             raise self.pending
 
+    @contextmanager
+    def command_running(self) -> Iterator[None]:
+        """Around a command: SIGINT there asks it to stop instead of ending the shell."""
+        self._command_running = True
+        try:
+            yield
+        finally:
+            self._command_running = False
+            if self.interrupt is not None:
+                self.interrupt.clear()  # a stop that came as the command ended is spent
+
     def _caught(self, signum: int, frame: FrameType | None) -> None:
+        interrupt = self.interrupt
+        if signum == signal.SIGINT and self._command_running and interrupt is not None \
+                and not interrupt.requested and self.pending is None:
+            interrupt.request(signum)  # taken where the command waits (interrupt.py)
+            return
         if self.pending is None:  # a second signal ends the shell as the first said
             self.pending = for_signal(signum)
         if not self._end_the_prompt(self.pending):

@@ -74,6 +74,11 @@ class Output:
         self._shown_any = True
         self.live(chunks)
 
+    def drop_held(self) -> None:
+        """Forget what is held and not shown yet: a stopped command's last lines go
+        unprinted, as a stop means."""
+        self.chunks.clear()
+
     def text(self, stream: str | None = None) -> str:
         """Everything printed (or only one stream), in order; with `live`, only what is
         still held."""

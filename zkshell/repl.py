@@ -12,7 +12,8 @@ highlighting, suggestions from a history kept across runs (Ctrl+R searches it), 
 toolbar.  The loop itself stays thin: `build_prompt_session`, `one_iteration`, `run_repl`.
 
 Ctrl+C on an empty line, SIGINT and SIGTERM end zksh as they end zkCli, leaving the session
-open (crash.py); Ctrl+C with text on the line clears it.
+open (crash.py); Ctrl+C with text on the line clears it, and Ctrl+C (SIGINT) while a command
+runs stops that command only.
 
 With the keyboard on a terminal and stdout not (`zksh | tee log`), the prompt is drawn on the
 terminal itself and stdout gets only what zkCli prints, as plain text (`PipeSink`).
@@ -24,6 +25,7 @@ import os
 import sys
 from collections import deque
 from collections.abc import Iterator
+from contextlib import nullcontext
 from typing import TextIO, Union
 
 from prompt_toolkit import PromptSession
@@ -206,9 +208,11 @@ def _follow_the_cache(session: PromptSession, completer: ZkCompleter,
 
 
 def one_iteration(prompt_session: PromptSession, shell: Shell, sink: InteractiveSink,
-                  history: History, cache: ZnodeCache | None) -> bool:
+                  history: History, cache: ZnodeCache | None,
+                  signals: CrashOnSignals | None = None) -> bool:
     """Read and run one line; False when the user is done (Ctrl+D).  Raises `Crash` for
-    Ctrl+C on an empty line.  SIGINT is left to `CrashOnSignals`, not to the prompt."""
+    Ctrl+C on an empty line.  SIGINT is left to `signals`, not to the prompt: while the
+    line runs, it stops the command."""
     pasted: PastedLines | None = getattr(prompt_session, "pasted", None)
     default, run_at_once = pasted.next_prompt() if pasted is not None else ("", False)
     try:
@@ -223,7 +227,8 @@ def one_iteration(prompt_session: PromptSession, shell: Shell, sink: Interactive
         return False
     state = shell.state
     count = state.command_count
-    sink.output(shell.execute(line, live=sink.chunks))
+    with signals.command_running() if signals is not None else nullcontext():
+        sink.output(shell.execute(line, live=sink.chunks))
     if state.command_count > count:
         history.record(state.history.get(count, line))  # what `history` shows for it
     if cache is not None:
@@ -255,7 +260,7 @@ def _run(options: ShellOptions, sink: InteractiveSink, terminal: TextIO | None) 
                                           output=output)
     crash: Crash | None = None
     try:
-        with CrashOnSignals(prompt_session.app) as signals:
+        with CrashOnSignals(prompt_session.app, shell.session.interrupt) as signals:
             sink.write("out", fmt.banner(options.server, piped=False))
             shell.session.connect()
             cache.start()
@@ -278,7 +283,7 @@ def _run(options: ShellOptions, sink: InteractiveSink, terminal: TextIO | None) 
 def _loop(prompt_session: PromptSession, shell: Shell, sink: InteractiveSink,
           history: History, cache: ZnodeCache, signals: CrashOnSignals) -> None:
     while not shell.state.quit_requested:
-        going_on = one_iteration(prompt_session, shell, sink, history, cache)
+        going_on = one_iteration(prompt_session, shell, sink, history, cache, signals)
         # A signal that came as the prompt returned: the line has run (it was typed first).
         signals.raise_pending()
         if not going_on:

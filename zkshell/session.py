@@ -32,6 +32,7 @@ from zkshell.errors import (
     RequestFailed,
     error_code,
 )
+from zkshell.interrupt import SLICE_S, InterruptRequest
 from zkshell.watch_book import WatchBook
 
 # kazoo logs warnings on every reconnect; a shell must never show them.
@@ -151,6 +152,8 @@ class Session:
         self._host_names: list[str] = []  # the server list's names, as the user gave them
         # Whether the server answers multiRead (3.6+): None until a walk has tried it.
         self.multi_read: bool | None = None
+        # A stop asked for the running command: taken by the waits below (interrupt.py).
+        self.interrupt = InterruptRequest()
 
     # ---- lifecycle -------------------------------------------------------------------
     def connect(self, server: str | None = None) -> None:
@@ -432,8 +435,18 @@ class Session:
         return self._await(pending.client, pending.result, self._request_timeout())
 
     def _await(self, client: KazooClient, result: object, timeout: float) -> object:
+        """The answer, waited for in slices so that a stop asked meanwhile is taken at once.
+        A stopped request is taken back if it is not sent yet; if it is, its answer comes
+        to nobody (kazoo matches answers to requests by order, so nothing else is upset)."""
+        deadline = time.monotonic() + timeout
+        while not result.wait(min(max(deadline - time.monotonic(), 0.0), SLICE_S)):
+            if self.interrupt.requested:
+                kazoo_private.withdraw(client, result)
+                self.interrupt.check()
+            if time.monotonic() >= deadline:
+                break
         try:
-            return result.get(timeout=timeout)
+            return result.get(timeout=0)  # raises the timeout when nothing came
         except client.handler.timeout_exception:
             kazoo_private.withdraw(client, result)
             raise RequestFailed(CONNECTION_LOSS) from None
@@ -460,10 +473,11 @@ class Session:
         with self._changed:
             attempts = self._failed_attempts
             while not self._is_connected():
+                self.interrupt.check()
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self._failed_attempts != attempts or not self.alive:
                     return False
-                self._changed.wait(remaining)
+                self._changed.wait(min(remaining, SLICE_S))
         return True
 
     @property

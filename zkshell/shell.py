@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 from zkshell.commands import COMMANDS, Context, ShellState, help_text
 from zkshell.errors import CliError, CommandNotFound, NotConnected
+from zkshell.exit_status import ExitStatus
+from zkshell.interrupt import Interrupted
 from zkshell.output import USAGE, Chunk, Output
 from zkshell.session import Session, SessionEvent
 from zkshell.tokenizer import split_line
@@ -60,6 +62,10 @@ class Shell:
         output = Output(live=live)
         try:
             self._process(words, output)
+        except Interrupted as stop:  # only the REPL asks for stops (interrupt.py)
+            output.drop_held()
+            output.err(stop.message)
+            output.exit_code = ExitStatus.INTERRUPTED
         finally:
             output.flush()
         if self.state.quit_requested:

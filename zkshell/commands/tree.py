@@ -206,6 +206,7 @@ def walk_subtree(ctx: Context, root: str, watch: bool, visit: Callable[[str], No
     walk = _DepthFirst(ChildLister(ctx, watch, before_send))
     walk.push([root])
     while walk.stack:
+        ctx.session.interrupt.check()  # the answers asked ahead may print long without a wait
         level = walk.stack[-1]
         if level.next == len(level.paths):
             walk.stack.pop()
