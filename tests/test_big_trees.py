@@ -246,3 +246,25 @@ def test_a_walk_streams_its_lines_while_it_runs(shell: Shell, chroot_admin: Kazo
     assert len(parts) > 3
     assert "".join(parts).splitlines() == reference_walk(chroot_admin, "/")
     assert (output.chunks, output.exit_code) == ([], 0)
+
+
+def test_a_walk_of_wide_folders_holds_a_bounded_number_of_paths_ahead(
+        shell: Shell, chroot_admin: KazooClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asking ahead is bounded in paths, not only in lists: with folders of 300 children
+    and room for 1,000 paths, the walk never holds much more than that (a count of lists
+    alone let every folder in at once: 6,000 paths, the whole tree)."""
+    build(chroot_admin, "/", 20, 300)
+    monkeypatch.setattr(tree, "PATHS_AHEAD", 1_000)
+    most = 0
+    receive = tree._DepthFirst._receive_oldest
+
+    def counting(walk: tree._DepthFirst) -> None:
+        nonlocal most
+        receive(walk)
+        held = sum(len(answer) for answer in walk.ready.values() if isinstance(answer, list))
+        most = max(most, held)
+
+    monkeypatch.setattr(tree._DepthFirst, "_receive_oldest", counting)
+    output = shell.execute("ls -R /")
+    assert lines(output) == reference_walk(chroot_admin, "/")
+    assert 300 <= most <= 1_000 + 300  # the bound, and one list asked for whatever the room

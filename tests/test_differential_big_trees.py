@@ -87,13 +87,12 @@ CASES = {
 }
 
 # Real remaining differences from zkCli.sh on ZooKeeper: (case, zksh's backend) -> reason.
-_ASKED_AHEAD = ("zksh asks for many children lists in one request, so a cut connection fails "
-                "the whole batch: zksh stops at the first node of it, zkCli at the node it was "
-                "asking about; test_a_lost_connection_ends_the_walk_as_zkcli_does checks the rest")
-KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
-    ("ls-R-connection-lost", "zookeeper"): _ASKED_AHEAD,
-    ("ls-R-connection-lost", "embedded"): _ASKED_AHEAD,
-}
+KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {}
+# Cases compared by a test of their own, not line for line.  A cut connection fails the
+# whole batch of children lists zksh asked for ahead in one request: zksh stops at the first
+# node of that batch, zkCli at the node it was asking about, and where a batch starts
+# depends on timing (it may even start at zkCli's node).
+COMPARED_OTHERWISE = {"ls-R-connection-lost": "test_a_lost_connection_ends_the_walk_as_zkcli_does"}
 
 
 def without_events(result: Result, *, zkcli: bool, address: str) -> str:
@@ -165,7 +164,7 @@ def case_runs(name: str) -> dict[tuple[str, str], str]:
     pytest.param(name, backend, id=f"{name}-zksh-{backend}",
                  marks=[pytest.mark.xfail(reason=KNOWN_DIFFERENCES[name, backend], strict=True)]
                  if (name, backend) in KNOWN_DIFFERENCES else [])
-    for name in CASES for backend in ("zookeeper", "embedded")])
+    for name in CASES if name not in COMPARED_OTHERWISE for backend in ("zookeeper", "embedded")])
 def test_big_tree_matches_zkcli(name: str, backend: str,
                                 zookeeper_installed: None) -> None:  # noqa: F811
     runs = case_runs(name)
@@ -194,15 +193,19 @@ def test_a_lost_connection_ends_the_walk_as_zkcli_does(backend: str,
                                                        zookeeper_installed: None) -> None:  # noqa: F811
     """What the walk printed before the cut is the start of zkCli's listing (zksh's batch
     holding the cut request starts no later in the walk than zkCli's request), then the
-    same exit status and zkCli's one error line for a node of the tree that was not listed."""
+    same exit status and zkCli's one error line, for the first node of the tree whose
+    children were not listed."""
     runs = case_runs("ls-R-connection-lost")
     zkcli = _sections(runs["zkcli", "zookeeper"])
     zksh = _sections(runs["zksh", backend])
     assert zksh["exit"] == zkcli["exit"]
     printed = zksh["stdout"]
     assert printed and zkcli["stdout"][:len(printed)] == printed
-    error = re.compile(r"KeeperErrorCode = ConnectionLoss for (/big/f\d{4})$")
+    error = re.compile(r"KeeperErrorCode = ConnectionLoss for (/big(/f\d{4}(/n\d{5})?)?)$")
     assert [error.match(line) is not None for line in zkcli["stderr"]] == [True]
     assert [error.match(line) is not None for line in zksh["stderr"]] == [True]
     failed_at = error.match(zksh["stderr"][0]).group(1)
-    assert failed_at + "/n00000" not in printed
+    # The node is in the part of zkCli's listing zksh did not reach, and none of its
+    # children were printed.
+    assert failed_at in zkcli["stdout"] or failed_at == "/big"
+    assert not any(line.startswith(failed_at + "/") for line in printed)

@@ -25,6 +25,10 @@ from zkshell.session import Pending, RequestFailed
 BATCH = 200       # children lists per multiRead, or plain requests per bundle
 IN_FLIGHT = 8     # bundles sent and not yet answered
 LOOKAHEAD = BATCH * IN_FLIGHT  # lists asked for ahead of the walk, answered or not
+# Child paths held ahead of the walk, answered or (at the widest list seen so far) expected:
+# a count of lists alone let a tree of wide folders (1,000 x 1,000) bring in nearly all its
+# million paths before the first folder was printed.  About 20 MiB of paths.
+PATHS_AHEAD = 200_000
 
 Children = list[str] | int  # a node's child paths, sorted as zkCli sorts them, or an error
 
@@ -121,6 +125,9 @@ class _DepthFirst:
         self.asked: set[str] = set()
         self.in_flight: deque[tuple[list[str], tuple[bool, Pending]]] = deque()
         self.more_to_ask = True
+        self.held = 0    # child paths in `ready`
+        self.widest = 1  # the longest children list answered so far
+        self.answered = 0
 
     def children(self, node: str) -> Children:
         while node not in self.ready:
@@ -133,7 +140,10 @@ class _DepthFirst:
                 and not self.lister.probe_pending():
             self._top_up()
         self.asked.discard(node)
-        return self.ready.pop(node)
+        answer = self.ready.pop(node)
+        if isinstance(answer, list):
+            self.held -= len(answer)
+        return answer
 
     def push(self, paths: list[str]) -> None:
         if paths:
@@ -141,16 +151,26 @@ class _DepthFirst:
             self.more_to_ask = True
 
     def _ask(self, node: str) -> None:
-        batch = [node]
+        batch = [node]  # whatever the room: the walk needs it now
         if not self.lister.probe_pending():
-            batch += self._upcoming(BATCH - 1)
+            batch += self._upcoming(min(BATCH, self._room()) - 1)
         self._send(batch)
+
+    def _room(self) -> int:
+        """How many more lists may be asked for ahead: LOOKAHEAD lists, and PATHS_AHEAD
+        paths counting each list not yet answered as the widest seen.  Until the walk has
+        seen some lists, the widest seen says little: no more lists are out than have come
+        back (a slow start, doubling each round trip)."""
+        unanswered = len(self.asked) - len(self.ready)  # asked holds the ready ones too
+        by_paths = (PATHS_AHEAD - self.held) // self.widest - unanswered
+        slow_start = self.answered - unanswered
+        return min(LOOKAHEAD - len(self.asked), by_paths, slow_start)
 
     def _top_up(self) -> bool:
         """Ask ahead while there is room; whether anything was sent."""
         sent = False
         while len(self.in_flight) < IN_FLIGHT:
-            room = LOOKAHEAD - len(self.asked)  # answered or not: asked holds the ready ones
+            room = self._room()
             batch = self._upcoming(min(room, BATCH)) if room > 0 else []
             if not batch:
                 self.more_to_ask = room <= 0
@@ -167,6 +187,10 @@ class _DepthFirst:
         batch, sent = self.in_flight.popleft()
         for node, answer in zip(batch, self.lister.receive(batch, sent, sort=True)):
             self.ready[node] = answer
+            self.answered += 1
+            if isinstance(answer, list):
+                self.held += len(answer)
+                self.widest = max(self.widest, len(answer))
         self.more_to_ask = True  # what came back may open nodes one level further down
 
     def _upcoming(self, limit: int) -> list[str]:
