@@ -25,9 +25,10 @@ from zkshell.session import Pending, RequestFailed
 BATCH = 200       # children lists per multiRead, or plain requests per bundle
 IN_FLIGHT = 8     # bundles sent and not yet answered
 LOOKAHEAD = BATCH * IN_FLIGHT  # lists asked for ahead of the walk, answered or not
-# Child paths held ahead of the walk, answered or (at the widest list seen so far) expected:
-# a count of lists alone let a tree of wide folders (1,000 x 1,000) bring in nearly all its
-# million paths before the first folder was printed.  About 20 MiB of paths.
+# Child paths held ahead of the walk, answered or expected (each list asked for counted as
+# the widest answered at its depth): a count of lists alone let a tree of wide folders
+# (1,000 x 1,000) bring in nearly all its million paths before the first folder was
+# printed.  About 20 MiB of paths.
 PATHS_AHEAD = 200_000
 
 Children = list[str] | int  # a node's child paths, sorted as zkCli sorts them, or an error
@@ -123,10 +124,13 @@ class _DepthFirst:
         self.stack: list[_Level] = []
         self.ready: dict[str, Children] = {}
         self.asked: set[str] = set()
-        self.in_flight: deque[tuple[list[str], tuple[bool, Pending]]] = deque()
+        # Each bundle out: its nodes, the request, the child paths expected of it.
+        self.in_flight: deque[tuple[list[str], tuple[bool, Pending], int]] = deque()
         self.more_to_ask = True
-        self.held = 0    # child paths in `ready`
-        self.widest = 1  # the longest children list answered so far
+        self.held = 0      # child paths in `ready`
+        self.expected = 0  # child paths expected of the bundles out
+        self.widest = 1    # the longest children list answered so far
+        self.widest_at: dict[int, int] = {}  # the same at each depth
         self.answered = 0
 
     def children(self, node: str) -> Children:
@@ -153,25 +157,31 @@ class _DepthFirst:
     def _ask(self, node: str) -> None:
         batch = [node]  # whatever the room: the walk needs it now
         if not self.lister.probe_pending():
-            batch += self._upcoming(min(BATCH, self._room()) - 1)
+            batch += self._upcoming(min(BATCH, self._room()) - 1,
+                                    self._paths_room() - self._expect(node))
         self._send(batch)
 
     def _room(self) -> int:
-        """How many more lists may be asked for ahead: LOOKAHEAD lists, and PATHS_AHEAD
-        paths counting each list not yet answered as the widest seen.  Until the walk has
-        seen some lists, the widest seen says little: no more lists are out than have come
-        back (a slow start, doubling each round trip)."""
+        """How many more lists may be asked for ahead: LOOKAHEAD lists; and, since until
+        the walk has seen some lists the widest seen says little, no more lists out than
+        have come back (a slow start, doubling each round trip)."""
         unanswered = len(self.asked) - len(self.ready)  # asked holds the ready ones too
-        by_paths = (PATHS_AHEAD - self.held) // self.widest - unanswered
-        slow_start = self.answered - unanswered
-        return min(LOOKAHEAD - len(self.asked), by_paths, slow_start)
+        return min(LOOKAHEAD - len(self.asked), self.answered - unanswered)
+
+    def _paths_room(self) -> int:
+        return PATHS_AHEAD - self.held - self.expected
+
+    def _expect(self, node: str) -> int:
+        """How many children `node` may have: the widest list answered at its depth (a
+        leaf's siblings are leaves, a folder's are folders), else the widest of all."""
+        return max(1, self.widest_at.get(_depth(node), self.widest))
 
     def _top_up(self) -> bool:
         """Ask ahead while there is room; whether anything was sent."""
         sent = False
         while len(self.in_flight) < IN_FLIGHT:
             room = self._room()
-            batch = self._upcoming(min(room, BATCH)) if room > 0 else []
+            batch = self._upcoming(min(room, BATCH), self._paths_room()) if room > 0 else []
             if not batch:
                 self.more_to_ask = room <= 0
                 return sent
@@ -181,24 +191,34 @@ class _DepthFirst:
 
     def _send(self, batch: list[str]) -> None:
         self.asked.update(batch)
-        self.in_flight.append((batch, self.lister.send(batch)))
+        expected = sum(self._expect(node) for node in batch)
+        self.expected += expected
+        self.in_flight.append((batch, self.lister.send(batch), expected))
 
     def _receive_oldest(self) -> None:
-        batch, sent = self.in_flight.popleft()
+        batch, sent, expected = self.in_flight.popleft()
+        self.expected -= expected
         for node, answer in zip(batch, self.lister.receive(batch, sent, sort=True)):
             self.ready[node] = answer
             self.answered += 1
             if isinstance(answer, list):
                 self.held += len(answer)
                 self.widest = max(self.widest, len(answer))
+                depth = _depth(node)
+                self.widest_at[depth] = max(self.widest_at.get(depth, 0), len(answer))
         self.more_to_ask = True  # what came back may open nodes one level further down
 
-    def _upcoming(self, limit: int) -> list[str]:
+    def _upcoming(self, limit: int, paths_room: int) -> list[str]:
+        """Up to `limit` nodes the walk reaches next, not asked for yet, whose expected
+        children fit in `paths_room`."""
         found: list[str] = []
         for path in self._walk_order():
             if len(found) >= limit:
                 break
             if path not in self.asked:
+                paths_room -= self._expect(path)
+                if paths_room < 0:
+                    break
                 found.append(path)
         return found
 
@@ -213,6 +233,10 @@ class _DepthFirst:
                 answer = self.ready.get(path)
                 if isinstance(answer, list):
                     yield from answer
+
+
+def _depth(node: str) -> int:
+    return node.rstrip("/").count("/")
 
 
 def walk_subtree(ctx: Context, root: str, watch: bool, visit: Callable[[str], None],
