@@ -391,10 +391,15 @@ def get_children_body(server_path: str, watch: bool) -> bytes:
 def multi_read_children_body(server_paths: Iterable[str]) -> bytes:
     """A multiRead (ZooKeeper 3.6+) of one getChildren per path, without watches (multiRead
     cannot set any)."""
+    return _multi_body(GET_CHILDREN, server_paths, _bool_false)
+
+
+def _multi_body(op_type: int, server_paths: Iterable[str], tail: bytes) -> bytes:
+    """A multi (or multiRead) of one `op_type` op per path, each path followed by `tail`."""
     out = bytearray()
-    op_header = _multi_header.pack(GET_CHILDREN, False, -1)
+    op_header = _multi_header.pack(op_type, False, -1)
     for path in server_paths:
-        out += op_header + _write_ustring(path) + _bool_false
+        out += op_header + _write_ustring(path) + tail
     out += _MULTI_END
     return bytes(out)
 
@@ -432,12 +437,7 @@ _ANY_VERSION = int_struct.pack(-1)
 
 def delete_multi_body(server_paths: Iterable[str]) -> bytes:
     """A multi of one delete (any version) per path, in the order given."""
-    out = bytearray()
-    op_header = _multi_header.pack(_DELETE, False, -1)
-    for path in server_paths:
-        out += op_header + _write_ustring(path) + _ANY_VERSION
-    out += _MULTI_END
-    return bytes(out)
+    return _multi_body(_DELETE, server_paths, _ANY_VERSION)
 
 
 def multi_failed(err: int, buffer: bytes, offset: int) -> bool:
