@@ -4,6 +4,8 @@ harness's normalisation, including when something goes wrong half-way:
 
 - a node deleted during the walk (by another client, when the walk asks for a given folder);
 - NoAuth on a subtree (a digest ACL on one folder mid-tree);
+- nodes only `setAcl -R` makes readable (the world may only administer them), which zkCli
+  lists after setting their ACL;
 - the connection lost in the middle of a walk (the relay resets it at a given folder).
 
 The failures happen at the same point of the walk for both programs: a relay in front of the
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import pytest
 from kazoo.client import KazooClient
-from kazoo.security import make_digest_acl
+from kazoo.security import ACL, ANYONE_ID_UNSAFE, Permissions, make_digest_acl
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -55,6 +57,12 @@ def lock(client: KazooClient) -> None:
     client.set_acls(LOCKED, [make_digest_acl("owner", "secret", all=True)])
 
 
+def admin_only_leaves(client: KazooClient) -> None:
+    """The world may change the ACL of LOCKED's children but not read them."""
+    for name in client.get_children(LOCKED):
+        client.set_acls(f"{LOCKED}/{name}", [ACL(Permissions.ADMIN, ANYONE_ID_UNSAFE)])
+
+
 def delete_during_walk(client: KazooClient) -> Callable[[TriggerProxy], None]:
     def arm(proxy: TriggerProxy) -> None:
         proxy.on_request(WALKED, lambda: client.delete(DELETED, recursive=True))
@@ -68,7 +76,7 @@ def cut_during_walk(proxy: TriggerProxy) -> None:
 @dataclass(frozen=True)
 class Case:
     script: str
-    lock: bool = False
+    prepare: Callable[[KazooClient], None] | None = None  # the tree's ACLs, say
     relay: str | None = None  # "delete" or "cut"
     # After a cut, zkCli's session events and its next command race its own reconnect
     # (seen: the next command failing with ConnectionLoss in 1 run of 3), so that case
@@ -79,10 +87,13 @@ class Case:
 CASES = {
     "ls-R": Case("ls -R /big\n"),
     "ls-R-node-deleted-during-walk": Case("ls -R /big\nls /big\n", relay="delete"),
-    "ls-R-noauth-subtree": Case("ls -R /big\nls /big\n", lock=True),
+    "ls-R-noauth-subtree": Case("ls -R /big\nls /big\n", prepare=lock),
     "setAcl-R-noauth-subtree": Case("setAcl -R /big world:anyone:cdrwa\ngetAcl /big/f0000/n00000\n"
-                                    "getAcl /big/f0019/n00099\n", lock=True),
-    "deleteall-noauth-subtree": Case("deleteall /big\nls /big\n", lock=True),
+                                    "getAcl /big/f0019/n00099\n", prepare=lock),
+    "setAcl-R-makes-nodes-readable": Case("setAcl -R /big world:anyone:cdrwa\n"
+                                          f"getAcl {LOCKED}/n00050\n",
+                                          prepare=admin_only_leaves),
+    "deleteall-noauth-subtree": Case("deleteall /big\nls /big\n", prepare=lock),
     "ls-R-connection-lost": Case("ls -R /big\n", relay="cut", events=False),
 }
 
@@ -119,8 +130,8 @@ def run_case(case: Case) -> dict[tuple[str, str], str]:
             client = connect(server.address)
             clients.append(client)
             populate(client, "/big", FOLDERS, PER_FOLDER)
-            if case.lock:
-                lock(client)
+            if case.prepare:
+                case.prepare(client)
             address = server.address
             if case.relay:
                 proxy = TriggerProxy((server.host, server.port))

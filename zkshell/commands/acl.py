@@ -69,11 +69,11 @@ def _set_acl_recursive(ctx: Context, root: str, acls: list[ACL], version: int) -
     """Each node in `ls -R` order; a node that fails gets its error printed, no newline.
 
     The setACLs go out many at a time, each batch before the walk's next reads, so the server
-    sees every node's setACL before the getChildren that lists it, as zkCli's order has it.
+    sees every node's setACL before the getChildren of that node, as zkCli's order has it.
     """
     setter = _PipelinedSetAcl(ctx, acls, version)
     try:
-        walk_subtree(ctx, root, False, setter.add, before_send=setter.send)
+        walk_subtree(ctx, root, False, setter.add, send_writes=setter.send)
     finally:
         setter.finish()
 

@@ -119,8 +119,9 @@ class _DepthFirst:
     """visitSubTreeDFSHelper without recursion (a chain of a thousand levels is a valid
     tree), with the children lists of the nodes it reaches next asked for ahead."""
 
-    def __init__(self, lister: ChildLister) -> None:
+    def __init__(self, lister: ChildLister, ahead_of_visits: bool) -> None:
         self.lister = lister
+        self.ahead_of_visits = ahead_of_visits
         self.stack: list[_Level] = []
         self.ready: dict[str, Children] = {}
         self.asked: set[str] = set()
@@ -224,13 +225,13 @@ class _DepthFirst:
 
     def _walk_order(self) -> Iterator[str]:
         """The nodes whose children the walk will want, soonest first, as far as known: the
-        unvisited ones on the stack, top first, each followed by its children once their
-        list has come back."""
+        ones on the stack not descended into yet, top first, each followed (when the walk
+        may ask ahead of its visits) by its children once their list has come back."""
         for level in reversed(self.stack):
             for index in range(level.next, len(level.paths)):
                 path = level.paths[index]
                 yield path
-                answer = self.ready.get(path)
+                answer = self.ready.get(path) if self.ahead_of_visits else None
                 if isinstance(answer, list):
                     yield from answer
 
@@ -240,18 +241,22 @@ def _depth(node: str) -> int:
 
 
 def walk_subtree(ctx: Context, root: str, watch: bool, visit: Callable[[str], None],
-                 before_send: Callable[[], None] = lambda: None) -> None:
+                 send_writes: Callable[[], None] | None = None) -> None:
     """Visit the root, then each node's sorted children before descending into each child.
 
     With `watch`, the root gets a data watch and every node a child watch, as in zkCli.
-    `before_send` runs before each batch of getChildren goes out.
+    `send_writes`, for a visit that writes (setAcl -R), sends the writes of the visits so
+    far; it runs before each batch of getChildren goes out, and a node's children are then
+    asked for only once it has been visited: zkCli reads a node's children after its write
+    (a setACL may be what lets the walk read them).
     """
     watcher = ctx.session.watcher if watch else None
     ctx.call(GetData(ctx.server_path(root), watcher), root)
     if watch:
         ctx.session.watches.add("data", root)
     visit(root)
-    walk = _DepthFirst(ChildLister(ctx, watch, before_send))
+    walk = _DepthFirst(ChildLister(ctx, watch, send_writes or (lambda: None)),
+                       ahead_of_visits=send_writes is None)
     walk.push([root])
     while walk.stack:
         ctx.session.interrupt.check()  # the answers asked ahead may print long without a wait
