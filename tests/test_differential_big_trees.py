@@ -6,6 +6,7 @@ harness's normalisation, including when something goes wrong half-way:
 - NoAuth on a subtree (a digest ACL on one folder mid-tree);
 - nodes only `setAcl -R` makes readable (the world may only administer them), which zkCli
   lists after setting their ACL;
+- a `setAcl -R` that takes read access away, below nodes whose ACL it cannot change;
 - the connection lost in the middle of a walk (the relay resets it at a given folder).
 
 The failures happen at the same point of the walk for both programs: a relay in front of the
@@ -63,6 +64,16 @@ def admin_only_leaves(client: KazooClient) -> None:
         client.set_acls(f"{LOCKED}/{name}", [ACL(Permissions.ADMIN, ANYONE_ID_UNSAFE)])
 
 
+def read_only_top(client: KazooClient) -> None:
+    """The world may read /big, its folders and the first folder's nodes, and change none
+    of their ACLs; the other nodes are open."""
+    read_only = [ACL(Permissions.READ, ANYONE_ID_UNSAFE)]
+    first = "/big/" + min(client.get_children("/big"))
+    for path in ["/big", *(f"/big/{name}" for name in client.get_children("/big")),
+                 *(f"{first}/{name}" for name in client.get_children(first))]:
+        client.set_acls(path, read_only)
+
+
 def delete_during_walk(client: KazooClient) -> Callable[[TriggerProxy], None]:
     def arm(proxy: TriggerProxy) -> None:
         proxy.on_request(WALKED, lambda: client.delete(DELETED, recursive=True))
@@ -93,6 +104,8 @@ CASES = {
     "setAcl-R-makes-nodes-readable": Case("setAcl -R /big world:anyone:cdrwa\n"
                                           f"getAcl {LOCKED}/n00050\n",
                                           prepare=admin_only_leaves),
+    "setAcl-R-takes-read-away": Case("setAcl -R /big world:anyone:cdwa\n"
+                                     "getAcl /big/f0019/n00099\n", prepare=read_only_top),
     "deleteall-noauth-subtree": Case("deleteall /big\nls /big\n", prepare=lock),
     "ls-R-connection-lost": Case("ls -R /big\n", relay="cut", events=False),
 }

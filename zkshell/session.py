@@ -429,6 +429,10 @@ class Session:
         kazoo_private.send_bundle(client, packets, result, watches)
         return Pending(client, result)
 
+    def answered(self, pending: Pending) -> bool:
+        """Whether a bundle's replies have all come (so `wait` will not wait)."""
+        return pending.result.ready()
+
     def wait(self, pending: Pending) -> list[tuple[int, bytes, int]]:
         """The replies of a bundle, `(error code, buffer, offset)` each; raise RequestFailed
         as `call` does when the bundle as a whole got none."""

@@ -406,7 +406,14 @@ def _multi_body(op_type: int, server_paths: Iterable[str], tail: bytes) -> bytes
 
 def set_acl_body(server_path: str, acls: Iterable[ACL], version: int) -> bytes:
     """A SetACLRequest's body."""
-    return bytes(_write_ustring(server_path) + _write_acls(acls) + int_struct.pack(version))
+    return set_acl_bodies([server_path], acls, version)[0]
+
+
+def set_acl_bodies(server_paths: Iterable[str], acls: Iterable[ACL],
+                   version: int) -> list[bytes]:
+    """SetACLRequest bodies setting one ACL on each path (setAcl -R), the ACL encoded once."""
+    tail = bytes(_write_acls(acls) + int_struct.pack(version))
+    return [_write_ustring(path) + tail for path in server_paths]
 
 
 def read_children(buffer: bytes, offset: int) -> list[str]:

@@ -73,16 +73,30 @@ def _set_acl_recursive(ctx: Context, root: str, acls: list[ACL], version: int) -
     """
     setter = _PipelinedSetAcl(ctx, acls, version)
     try:
-        walk_subtree(ctx, root, False, setter.add, send_writes=setter.send)
+        walk_subtree(ctx, root, False, setter.add, writes=setter)
     finally:
         setter.finish()
 
 
 class _PipelinedSetAcl:
+    """The walk's writes (tree.WalkWrites): setACLs in batches, a few batches in flight."""
+
     def __init__(self, ctx: Context, acls: list[ACL], version: int) -> None:
         self.ctx, self.acls, self.version = ctx, acls, version
         self.waiting: list[str] = []
         self.in_flight: deque[tuple[list[str], Pending]] = deque()
+        self.root_code: int | None = None  # the answer to the first setACL, the root's
+
+    def reads_unchanged(self) -> bool:
+        """Whether the ACL set lets this session read: once the root's setACL succeeded.
+
+        The walk reads the root's children after the root's setACL, and it has read more
+        lists only if that read succeeded; so with the root's setACL done, the new ACL (the
+        same on every node) is known to allow reading."""
+        if self.root_code is None and self.in_flight \
+                and self.ctx.session.answered(self.in_flight[0][1]):
+            self._receive_oldest()
+        return self.root_code == 0
 
     def add(self, node: str) -> None:
         self.waiting.append(node)
@@ -96,9 +110,10 @@ class _PipelinedSetAcl:
         if len(self.in_flight) >= IN_FLIGHT:
             self._receive_oldest()
         session = self.ctx.session
-        packets = [(zkprotocol.SET_ACL, zkprotocol.set_acl_body(
-            session.server_path(node), self.acls, self.version)) for node in nodes]
-        self.in_flight.append((nodes, session.send_bundle(packets)))
+        bodies = zkprotocol.set_acl_bodies(map(session.server_path, nodes), self.acls,
+                                           self.version)
+        self.in_flight.append((nodes, session.send_bundle(
+            [(zkprotocol.SET_ACL, body) for body in bodies])))
 
     def finish(self) -> None:
         self.send()
@@ -111,6 +126,8 @@ class _PipelinedSetAcl:
             codes = [err for err, _buffer, _offset in self.ctx.session.wait(pending)]
         except RequestFailed as failed:
             codes = [failed.code] * len(nodes)
+        if self.root_code is None:
+            self.root_code = codes[0]
         for node, code in zip(nodes, codes):
             if code:
                 self.ctx.out(keeper_message(code, node))

@@ -229,7 +229,7 @@ def _delete_in_batches(ctx: Context, tree: list[str], batch: int) -> bool:
     for i in range(len(tree) - 1, -1, -1):
         paths.append(session.server_path(tree[i]))
         if len(paths) == batch or i == 0:
-            while in_flight and in_flight[0].result.ready():  # answers already in
+            while in_flight and session.answered(in_flight[0]):  # answers already in
                 settle(in_flight.popleft())
             if not success:
                 break  # fail fast

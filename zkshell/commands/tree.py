@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
+from typing import Protocol
 
 from kazoo.protocol.serialization import GetData
 
@@ -115,13 +116,33 @@ class _Level:
         self.paths, self.next = paths, 0
 
 
+class WalkWrites(Protocol):
+    """What a walk whose visits write (setAcl -R) needs of the writer."""
+
+    def send(self) -> None:
+        """Send the writes of the visits so far."""
+
+    def reads_unchanged(self) -> bool:
+        """Whether a node's children read before its write are what they would be after
+        it (the write cannot take away this session's right to read them)."""
+
+
 class _DepthFirst:
     """visitSubTreeDFSHelper without recursion (a chain of a thousand levels is a valid
-    tree), with the children lists of the nodes it reaches next asked for ahead."""
+    tree), with the children lists of the nodes it reaches next asked for ahead.
 
-    def __init__(self, lister: ChildLister, ahead_of_visits: bool) -> None:
+    A node is visited when its parent's list is taken.  The lists of nodes not visited yet
+    are asked for ahead only while `may_read_unvisited()`; with `recheck_unvisited`, such an
+    early answer that is an error is asked for again once the node is visited (after its
+    write, as zkCli asks).
+    """
+
+    def __init__(self, lister: ChildLister, may_read_unvisited: Callable[[], bool],
+                 recheck_unvisited: bool) -> None:
         self.lister = lister
-        self.ahead_of_visits = ahead_of_visits
+        self.may_read_unvisited = may_read_unvisited
+        self.recheck_unvisited = recheck_unvisited
+        self.asked_unvisited: set[str] = set()
         self.stack: list[_Level] = []
         self.ready: dict[str, Children] = {}
         self.asked: set[str] = set()
@@ -135,6 +156,15 @@ class _DepthFirst:
         self.answered = 0
 
     def children(self, node: str) -> Children:
+        while True:
+            answer = self._answer(node)
+            if node in self.asked_unvisited:
+                self.asked_unvisited.discard(node)
+                if isinstance(answer, int):
+                    continue  # asked again, now after the node's write
+            return answer
+
+    def _answer(self, node: str) -> Children:
         while node not in self.ready:
             if node not in self.asked:
                 self._ask(node)
@@ -213,7 +243,7 @@ class _DepthFirst:
         """Up to `limit` nodes the walk reaches next, not asked for yet, whose expected
         children fit in `paths_room`."""
         found: list[str] = []
-        for path in self._walk_order():
+        for path, visited in self._walk_order():
             if len(found) >= limit:
                 break
             if path not in self.asked:
@@ -221,19 +251,23 @@ class _DepthFirst:
                 if paths_room < 0:
                     break
                 found.append(path)
+                if not visited and self.recheck_unvisited:
+                    self.asked_unvisited.add(path)
         return found
 
-    def _walk_order(self) -> Iterator[str]:
-        """The nodes whose children the walk will want, soonest first, as far as known: the
-        ones on the stack not descended into yet, top first, each followed (when the walk
-        may ask ahead of its visits) by its children once their list has come back."""
+    def _walk_order(self) -> Iterator[tuple[str, bool]]:
+        """The nodes whose children the walk will want, soonest first, as far as known, and
+        whether each is visited: the ones on the stack not descended into yet (visited), top
+        first, each followed by its children (not visited) once their list has come back."""
+        unvisited_too = self.may_read_unvisited()
         for level in reversed(self.stack):
             for index in range(level.next, len(level.paths)):
                 path = level.paths[index]
-                yield path
-                answer = self.ready.get(path) if self.ahead_of_visits else None
+                yield path, True
+                answer = self.ready.get(path) if unvisited_too else None
                 if isinstance(answer, list):
-                    yield from answer
+                    for child in answer:
+                        yield child, False
 
 
 def _depth(node: str) -> int:
@@ -241,22 +275,24 @@ def _depth(node: str) -> int:
 
 
 def walk_subtree(ctx: Context, root: str, watch: bool, visit: Callable[[str], None],
-                 send_writes: Callable[[], None] | None = None) -> None:
+                 writes: WalkWrites | None = None) -> None:
     """Visit the root, then each node's sorted children before descending into each child.
 
     With `watch`, the root gets a data watch and every node a child watch, as in zkCli.
-    `send_writes`, for a visit that writes (setAcl -R), sends the writes of the visits so
-    far; it runs before each batch of getChildren goes out, and a node's children are then
-    asked for only once it has been visited: zkCli reads a node's children after its write
-    (a setACL may be what lets the walk read them).
+    With `writes`, for visits that write (setAcl -R): zkCli reads a node's children after
+    its write, so the writes so far go out before each batch of getChildren, a node's list
+    is read ahead of its visit only while `writes.reads_unchanged()`, and an error read
+    ahead is read again after the write (a setACL may be what lets the walk read a node).
     """
     watcher = ctx.session.watcher if watch else None
     ctx.call(GetData(ctx.server_path(root), watcher), root)
     if watch:
         ctx.session.watches.add("data", root)
     visit(root)
-    walk = _DepthFirst(ChildLister(ctx, watch, send_writes or (lambda: None)),
-                       ahead_of_visits=send_writes is None)
+    if writes is None:
+        walk = _DepthFirst(ChildLister(ctx, watch, lambda: None), lambda: True, False)
+    else:
+        walk = _DepthFirst(ChildLister(ctx, watch, writes.send), writes.reads_unchanged, True)
     walk.push([root])
     while walk.stack:
         ctx.session.interrupt.check()  # the answers asked ahead may print long without a wait
@@ -305,4 +341,4 @@ def subtree_breadth_first(ctx: Context, root: str) -> list[str]:
     return tree
 
 
-__all__ = ["RequestFailed", "subtree_breadth_first", "walk_subtree"]
+__all__ = ["RequestFailed", "WalkWrites", "subtree_breadth_first", "walk_subtree"]
