@@ -5,7 +5,7 @@
 - `zksh play scenarios/walkthrough.yaml`: wall time against the session timeout it must wait
   out for the crash (goal: overhead under 1 s).
 and the embedded server beside real ZooKeeper (`--backends` for that part alone):
-- start-up: EmbeddedServer in-process (goal < 50 ms) against LocalServer's JVM;
+- start-up: EmbeddedServer in-process (goal < 50 ms) against ZooKeeper's JVM (BenchServer);
 - pipelined creates and gets from one kazoo client (goal: at least half of ZooKeeper's);
 - the server process's resident memory for 100k znodes (the embedded one run as `zksh server`
   in a process of its own, so that the client's memory is not counted);
@@ -34,10 +34,11 @@ if str(ROOT) not in sys.path:  # run as a script: benchmarks.scale from this che
 
 from benchmarks.many_sessions import report as many_sessions_report  # noqa: E402
 from benchmarks.scale import SMALL, scale_table  # noqa: E402
+from benchmarks.trees import BenchServer  # noqa: E402
 from zkshell.embedded import EmbeddedServer  # noqa: E402
 from zkshell.player.loader import load_scenario  # noqa: E402
 from zkshell.player.runner import server_for  # noqa: E402
-from zkshell.server import ZKCLI, LocalServer, zkcli_env  # noqa: E402
+from zkshell.server import ZKCLI, zkcli_env  # noqa: E402
 
 RUNS = 7
 PLAY_RUNS = 3
@@ -149,7 +150,7 @@ def backends() -> None:
         with EmbeddedServer():
             starts.append(time.perf_counter() - started)
     started = time.perf_counter()
-    real = LocalServer(tick_time_ms=2000).start()
+    real = BenchServer(tick_time_ms=2000).start()
     jvm_start = time.perf_counter() - started
     embedded_start = statistics.median(starts)
     print(f"{'start-up, ready to serve':<40}{1000 * embedded_start:>11.1f} ms"
@@ -179,7 +180,7 @@ def backends() -> None:
         runs = []
         for _ in range(PLAY_RUNS):  # a fresh server each time: the scenario leaves its znodes
             server = (EmbeddedServer(tick_time_ms=tick) if name == "embedded"
-                      else LocalServer(tick_time_ms=tick))
+                      else BenchServer(tick_time_ms=tick))
             with server as running:
                 runs.append(timed([*zksh_command(), "play", "--check", "-server",
                                    running.address, str(walkthrough)]))
@@ -197,7 +198,7 @@ def main() -> int:
         count = int(sys.argv[at + 1]) if len(sys.argv) > at + 1 else SESSIONS
         many_sessions_report(zksh_command(), count)
         return 0
-    server = LocalServer(tick_time_ms=2000).start()
+    server = BenchServer(tick_time_ms=2000).start()
     try:
         address = server.address
         print(f"ZooKeeper on {address}; median of {RUNS} runs\n")
@@ -229,7 +230,7 @@ def main() -> int:
     own = median_of([*zksh_command(), "play", "--check", str(walkthrough)], runs=PLAY_RUNS)
     shared_runs = []
     for _ in range(PLAY_RUNS):  # a fresh server each time: the scenario leaves its znodes
-        with LocalServer(tick_time_ms=server_for(scenario)) as running:
+        with BenchServer(tick_time_ms=server_for(scenario)) as running:
             shared_runs.append(timed([*zksh_command(), "play", "--check", "-server",
                                       running.address, str(walkthrough)]))
     shared = statistics.median(shared_runs)

@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: zkshell, tests and benchmarks from here
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.trees import BigServer, clear, connect, populate  # noqa: E402
+from benchmarks.trees import BenchServer, BigServer, clear, connect, populate  # noqa: E402
 from tests.differential.harness import normalise  # noqa: E402
-from zkshell.server import LocalServer, zkcli_command, zkcli_env  # noqa: E402
+from zkshell.server import zkcli_command, zkcli_env  # noqa: E402
 
 BIG = "/big"
 COMMANDS = (f"ls -R {BIG}", f"setAcl -R {BIG} world:anyone:cdrwa", f"deleteall {BIG}")
@@ -75,7 +75,7 @@ def scale_table(size: Size, runs: int) -> list[str]:
              f"median of {runs} runs, the tree built again before each",
              "  command time = wall time of the command piped in, minus the same program's "
              f"wall time for `{TRIVIAL}` (JVM / Python start-up taken out)"]
-    server = (BigServer if size.znodes > 100_000 else LocalServer)(tick_time_ms=2000).start()
+    server = (BigServer if size.znodes > 100_000 else BenchServer)(tick_time_ms=2000).start()
     client = connect(server.address)
     try:
         address = server.address

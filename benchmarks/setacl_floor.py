@@ -26,9 +26,8 @@ if str(ROOT) not in sys.path:  # run as a script: zkshell and benchmarks from th
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.scale import BIG, SMALL, TRIVIAL, piped, programs  # noqa: E402
-from benchmarks.trees import connect, populate  # noqa: E402
+from benchmarks.trees import BenchServer, connect, populate  # noqa: E402
 from zkshell import zkprotocol  # noqa: E402
-from zkshell.server import LocalServer  # noqa: E402
 
 _length = struct.Struct("!i")
 _CONNECT = struct.pack("!iqiq16s", 0, 0, 30_000, 0, bytes(16))  # protocol 0, new session
@@ -79,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
-    with LocalServer(tick_time_ms=2000) as server:
+    with BenchServer(tick_time_ms=2000) as server:
         client = connect(server.address)
         try:
             populate(client, BIG, SMALL.folders, SMALL.per_folder)
