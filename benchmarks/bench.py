@@ -167,7 +167,7 @@ def backends() -> None:
         ours_mib = memory_for(address, process.pid, MEMORY_ZNODES)
         theirs_mib = memory_for(real.address, real.pid or 0, MEMORY_ZNODES)
         print(f"{f'memory for {MEMORY_ZNODES // 1000}k znodes (RSS growth)':<40}"
-              f"{ours_mib:>10.0f} MiB{theirs_mib:>10.0f} MiB   (JVM heap -Xmx256m)")
+              f"{ours_mib:>10.0f} MiB{theirs_mib:>10.0f} MiB   (the JVM's default heap)")
     finally:
         process.terminate()
         process.wait()
