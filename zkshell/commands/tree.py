@@ -11,7 +11,7 @@ memory and its first line comes at once.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Protocol
 
 from kazoo.protocol.serialization import GetData
@@ -110,10 +110,11 @@ def _paths(node: str, answer: list[str] | int, sort: bool) -> list[str] | int:
 class _Level:
     """The children of one node on the walk's stack; those not visited yet start at `next`."""
 
-    __slots__ = ("paths", "next")
+    __slots__ = ("paths", "next", "depth")
 
     def __init__(self, paths: list[str]) -> None:
         self.paths, self.next = paths, 0
+        self.depth = _depth(paths[0])  # siblings all
 
 
 class WalkWrites(Protocol):
@@ -187,10 +188,13 @@ class _DepthFirst:
 
     def _ask(self, node: str) -> None:
         batch = [node]  # whatever the room: the walk needs it now
+        expected = self._expect(node)
         if not self.lister.probe_pending():
-            batch += self._upcoming(min(BATCH, self._room()) - 1,
-                                    self._paths_room() - self._expect(node))
-        self._send(batch)
+            more, more_expected = self._upcoming(min(BATCH, self._room()) - 1,
+                                                 self._paths_room() - expected)
+            batch += more
+            expected += more_expected
+        self._send(batch, expected)
 
     def _room(self) -> int:
         """How many more lists may be asked for ahead: LOOKAHEAD lists; and, since until
@@ -205,24 +209,27 @@ class _DepthFirst:
     def _expect(self, node: str) -> int:
         """How many children `node` may have: the widest list answered at its depth (a
         leaf's siblings are leaves, a folder's are folders), else the widest of all."""
-        return max(1, self.widest_at.get(_depth(node), self.widest))
+        return self._expect_at(_depth(node))
+
+    def _expect_at(self, depth: int) -> int:
+        return max(1, self.widest_at.get(depth, self.widest))
 
     def _top_up(self) -> bool:
         """Ask ahead while there is room; whether anything was sent."""
         sent = False
         while len(self.in_flight) < IN_FLIGHT:
             room = self._room()
-            batch = self._upcoming(min(room, BATCH), self._paths_room()) if room > 0 else []
+            batch, expected = self._upcoming(min(room, BATCH), self._paths_room())
             if not batch:
                 self.more_to_ask = room <= 0
                 return sent
-            self._send(batch)
+            self._send(batch, expected)
             sent = True
         return sent
 
-    def _send(self, batch: list[str]) -> None:
+    def _send(self, batch: list[str], expected: int) -> None:
+        """Ask for the lists of `batch`, whose children are expected to number `expected`."""
         self.asked.update(batch)
-        expected = sum(self._expect(node) for node in batch)
         self.expected += expected
         self.in_flight.append((batch, self.lister.send(batch), expected))
 
@@ -239,35 +246,48 @@ class _DepthFirst:
                 self.widest_at[depth] = max(self.widest_at.get(depth, 0), len(answer))
         self.more_to_ask = True  # what came back may open nodes one level further down
 
-    def _upcoming(self, limit: int, paths_room: int) -> list[str]:
+    def _upcoming(self, limit: int, paths_room: int) -> tuple[list[str], int]:
         """Up to `limit` nodes the walk reaches next, not asked for yet, whose expected
-        children fit in `paths_room`."""
-        found: list[str] = []
-        for path, visited in self._walk_order():
-            if len(found) >= limit:
-                break
-            if path not in self.asked:
-                paths_room -= self._expect(path)
-                if paths_room < 0:
-                    break
-                found.append(path)
-                if not visited and self.recheck_unvisited:
-                    self.asked_unvisited.add(path)
-        return found
+        children fit in `paths_room`; and how many children they are expected to have.
 
-    def _walk_order(self) -> Iterator[tuple[str, bool]]:
-        """The nodes whose children the walk will want, soonest first, as far as known, and
-        whether each is visited: the ones on the stack not descended into yet (visited), top
-        first, each followed by its children (not visited) once their list has come back."""
+        The walk's order, as far as known: the nodes on the stack not descended into yet
+        (visited), top first, each followed by its children (not visited) once its list
+        has come back.  Written out, not as a generator: it runs over every node asked
+        ahead (up to LOOKAHEAD) each time, the walk's busiest loop."""
+        found: list[str] = []
+        expected = 0
+        if limit <= 0:
+            return found, expected
+        asked, ready = self.asked, self.ready
         unvisited_too = self.may_read_unvisited()
         for level in reversed(self.stack):
-            for index in range(level.next, len(level.paths)):
-                path = level.paths[index]
-                yield path, True
-                answer = self.ready.get(path) if unvisited_too else None
-                if isinstance(answer, list):
-                    for child in answer:
-                        yield child, False
+            paths = level.paths
+            here, below = self._expect_at(level.depth), self._expect_at(level.depth + 1)
+            for index in range(level.next, len(paths)):
+                path = paths[index]
+                if path not in asked:  # so no answer either
+                    if expected + here > paths_room:
+                        return found, expected
+                    found.append(path)
+                    expected += here
+                    if len(found) >= limit:
+                        return found, expected
+                    continue
+                answer = ready.get(path) if unvisited_too else None
+                if not isinstance(answer, list):
+                    continue
+                for child in answer:
+                    if child in asked:
+                        continue
+                    if expected + below > paths_room:
+                        return found, expected
+                    found.append(child)
+                    expected += below
+                    if self.recheck_unvisited:
+                        self.asked_unvisited.add(child)
+                    if len(found) >= limit:
+                        return found, expected
+        return found, expected
 
 
 def _depth(node: str) -> int:
