@@ -31,7 +31,7 @@ def whoami(ctx: Context, words: list[str]) -> None:
         infos = ctx.session.call(None, lambda: zkprotocol.who_am_i_async(ctx.session.client))
     except RequestFailed:
         infos = []  # the Java client's whoAmI ignores the reply's error: an empty list
-    ctx.out("Auth scheme: User\n" + "".join(f"{scheme}: {user}\n" for scheme, user in infos or ()))
+    ctx.out(fmt.who_am_i(infos or ()))
 
 
 @command("close", "")
