@@ -91,6 +91,20 @@ def _java_stores(certificates: Certificates) -> None:
                        timeout=60)
 
 
+def netty_classpath() -> str:
+    """The netty jars ZooKeeper's TLS needs, which Debian's classpath leaves out."""
+    return ":".join(str(JAVA_SHARE / f"{jar}.jar") for jar in NETTY_JARS)
+
+
+def zkcli_tls_command(*args: str, jvm_flags: tuple[str, ...] = ()) -> list[str]:
+    """What zkCli.sh runs (`java -cp ... $CLIENT_JVMFLAGS $JVMFLAGS ZooKeeperMain "$@"`), with
+    the netty jars Debian's zkCli.sh leaves off its classpath: without them it cannot speak
+    TLS at all.  The reference for zksh's TLS behaviour."""
+    install = find_installation()
+    return [install.java, "-cp", f"{install.classpath}:{netty_classpath()}", *jvm_flags,
+            "org.apache.zookeeper.ZooKeeperMain", *args]
+
+
 class TlsZooKeeper(LocalServer):
     """LocalServer with a second, TLS-only client port: `secure_address`."""
 
@@ -128,9 +142,7 @@ class TlsZooKeeper(LocalServer):
         original = server_module.find_installation
 
         def with_netty():  # type: ignore[no-untyped-def]
-            install = original()
-            jars = ":".join(str(JAVA_SHARE / f"{jar}.jar") for jar in NETTY_JARS)
-            return _WithJars(install, jars)
+            return _WithJars(original(), netty_classpath())
 
         server_module.find_installation = with_netty
         try:
@@ -146,7 +158,8 @@ class _WithJars:
         self.classpath = f"{install.classpath}:{jars}"  # type: ignore[attr-defined]
 
 
-__all__ = ["Certificates", "TlsZooKeeper", "find_installation", "make_certificates"]
+__all__ = ["Certificates", "TlsZooKeeper", "find_installation", "make_certificates",
+           "netty_classpath", "zkcli_tls_command"]
 
 
 SERVER_JAAS = """Server {

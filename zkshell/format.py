@@ -78,6 +78,11 @@ def acl_lines(acls) -> str:
                    for acl in acls)
 
 
+def who_am_i(identities: Iterable[tuple[str, str]]) -> str:
+    """whoami's answer: `Auth scheme: User`, then `<scheme>: <user>` for each identity."""
+    return "Auth scheme: User\n" + "".join(f"{scheme}: {user}\n" for scheme, user in identities)
+
+
 def _java_replace(error: UnicodeError) -> tuple[str, int]:
     """Java's UTF-8 decoder replaces an encoded surrogate (ED A0..BF 80..BF) with one U+FFFD
     where Python replaces each of its three bytes; otherwise the two agree."""

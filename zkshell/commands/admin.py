@@ -7,7 +7,7 @@ from kazoo.protocol.serialization import GetData, Reconfig
 from zkshell import __version__, zkprotocol
 from zkshell import format as fmt
 from zkshell.commands.base import Arg, Context, Kind, command
-from zkshell.errors import CliError
+from zkshell.errors import CONNECTION_LOSS, CliError, zookeeper_error
 from zkshell.options import Flag, OptionSpec
 from zkshell.session import RequestFailed
 
@@ -29,9 +29,14 @@ def addauth(ctx: Context, words: list[str]) -> None:
 def whoami(ctx: Context, words: list[str]) -> None:
     try:
         infos = ctx.session.call(None, lambda: zkprotocol.who_am_i_async(ctx.session.client))
-    except RequestFailed:
+    except RequestFailed as failed:
+        if failed.code == CONNECTION_LOSS:
+            # No server answered (a failed TLS handshake, say).  zkCli's whoAmI drops the
+            # error and prints `Auth scheme: User`, exit 0, as if the server knew no one;
+            # zksh says what every other command says (docs/zkcli-differences.md).
+            raise zookeeper_error(failed.code, None) from None
         infos = []  # the Java client's whoAmI ignores the reply's error: an empty list
-    ctx.out("Auth scheme: User\n" + "".join(f"{scheme}: {user}\n" for scheme, user in infos or ()))
+    ctx.out(fmt.who_am_i(infos or ()))
 
 
 @command("close", "")
