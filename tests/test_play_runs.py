@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -301,9 +302,18 @@ def test_a_server_that_answers_late_is_waited_for_as_a_connect_would(tmp_path):
     before the run waits as long as a session's connect would, the session timeout."""
     scenario = tmp_path / "piped.yaml"
     scenario.write_text(PIPED, encoding="utf-8")
-    port = free_port()
+    # The port is held (bound, not listening: connections are refused) until the late
+    # start, so nothing else can take it in that second.
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.bind(("127.0.0.1", 0))
+    port = holder.getsockname()[1]
     server = EmbeddedServer(port=port, tick_time_ms=200)
-    late = threading.Timer(1.0, server.start)
+
+    def start_late() -> None:
+        holder.close()
+        server.start()
+
+    late = threading.Timer(1.0, start_late)
     late.start()
     try:
         result = run_zksh("play", "--check", "-server", f"127.0.0.1:{port}", str(scenario))
@@ -348,11 +358,14 @@ def _check_stopped_at_once(player: subprocess.Popen, killed: float) -> tuple[str
 
 def test_a_server_killed_mid_run_is_said_once_and_the_run_stops(tmp_path):
     """-server: a `zksh server` process killed (SIGKILL) at step 5 of the walkthrough."""
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "zkshell", "server", "--port", str(port),
-                               "--tick-time", "100"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    # --port 0: the server binds a port of its own and says which (no port chosen here
+    # that another process could take before it binds).
+    server = subprocess.Popen([sys.executable, "-m", "zkshell", "server", "--port", "0",
+                               "--tick-time", "100"], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
     try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline().split(" on 127.0.0.1:")[1].split(",")[0])
         assert wait_until(lambda: _answers(port))
         player = subprocess.Popen([sys.executable, "-m", "zkshell", "play", "--check",
                                    "-server", f"127.0.0.1:{port}", str(WALKTHROUGH)],

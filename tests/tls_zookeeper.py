@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from zkshell.server import LocalServer, find_installation, free_port
+from zkshell.server import LocalServer, find_installation, free_port, free_ports
 
 NETTY_JARS = ("netty-buffer", "netty-codec", "netty-common", "netty-handler", "netty-resolver",
               "netty-transport", "netty-transport-native-epoll",
@@ -112,12 +112,21 @@ class TlsZooKeeper(LocalServer):
                  extra_config: str = "") -> None:
         super().__init__(tick_time_ms=tick_time_ms)
         self.certificates = certificates
-        self.secure_port = free_port()
+        self.secure_port = free_port(besides=(self.port,))
         self.extra_config = extra_config  # zoo.cfg lines: ssl.protocol=TLSv1.2, say
 
     @property
     def secure_address(self) -> str:
         return f"{self.host}:{self.secure_port}"
+
+    def choose_ports(self) -> None:
+        self.port, self.secure_port = free_ports(2)
+
+    def listen_ports(self) -> tuple[int, ...]:
+        return (self.port, self.secure_port)
+
+    def _ports_text(self) -> str:
+        return f"port {self.port} or secure port {self.secure_port} is"
 
     def _write_config(self, workdir: Path) -> Path:
         config = super()._write_config(workdir)

@@ -10,9 +10,7 @@ failover and by `zksh play` for a scenario that says `servers: 3`.
 from __future__ import annotations
 
 import atexit
-import random
 import re
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,9 +18,10 @@ from pathlib import Path
 
 from zkshell.server import (
     LocalServer,
+    PortTaken,
     ZooKeeperUnavailable,
     four_letter_word,
-    free_port,
+    free_ports,
     parse_cons,
 )
 
@@ -82,6 +81,7 @@ class Member(LocalServer):
         super().__init__(tick_time_ms=tick_time_ms, port=peer.client_port,
                          start_timeout=start_timeout)
         self.myid = peer.myid
+        self.peer = peer
         self.peers = peers
         self.route = route
 
@@ -100,6 +100,21 @@ class Member(LocalServer):
             return peer.line(self.host)
         quorum, election = self.route(self.myid, peer)
         return f"server.{peer.myid}={self.host}:{quorum}:{election}"
+
+    def serving_now(self) -> bool:
+        """Whether it serves, listening on its election port: a member that could not bind
+        that port serves a while through the connections it made to its peers, then gives up
+        and exits (status 14) seconds later."""
+        return super().serving_now() and _listens(self.pid, self.peer.election_port)
+
+    def listen_ports(self) -> tuple[int, ...]:
+        peer = self.peer
+        return (peer.client_port, peer.quorum_port, peer.election_port)
+
+    def _ports_text(self) -> str:
+        peer = self.peer
+        return (f"one of member {self.myid}'s ports (client {peer.client_port}, quorum "
+                f"{peer.quorum_port}, election {peer.election_port}) is")
 
     @property
     def running(self) -> bool:
@@ -138,7 +153,13 @@ class LocalEnsemble:
     by default; through relays that can cut it off (`zksh play`'s isolate-server).  Every
     JVM is stopped by its PID in `cleanup`, which also runs at interpreter exit should the
     owner not get there.
+
+    Every member's ports are in every member's configuration, so when another process takes
+    one before its member binds it, `start` launches the whole ensemble again on fresh ports
+    (up to `port_attempts` times); `peers` and `members` are then new.
     """
+
+    port_attempts = 4
 
     def __init__(self, size: int = 3, tick_time_ms: int = 200,
                  start_timeout: float = 30.0, route: Route = direct) -> None:
@@ -147,10 +168,15 @@ class LocalEnsemble:
         self.host = "127.0.0.1"
         self.tick_time_ms = tick_time_ms
         self.start_timeout = start_timeout
-        ports = _distinct_ports(3 * size)
+        self.route = route
+        self._place_members(size)
+
+    def _place_members(self, size: int) -> None:
+        """Members on fresh ports (their data directories come with their first launch)."""
+        ports = free_ports(3 * size)
         peers = tuple(Peer(n, *ports[3 * n - 3:3 * n]) for n in range(1, size + 1))
         self.peers = peers
-        self.members = [Member(peer, peers, tick_time_ms, start_timeout, route)
+        self.members = [Member(peer, peers, self.tick_time_ms, self.start_timeout, self.route)
                         for peer in peers]
 
     @property
@@ -177,17 +203,45 @@ class LocalEnsemble:
         quorum elects its highest member, so the same member leads every run (scenarios
         can rely on it), and the others join it as followers."""
         atexit.register(self.cleanup)
-        quorum = self.first_leader
         try:
-            for batch in (self.members[:quorum], self.members[quorum:]):
-                for member in batch:
-                    member.launch()
-                for member in batch:
-                    member.wait_until_serving()
+            for attempt in range(1, self.port_attempts + 1):
+                try:
+                    self._launch_in_batches()
+                    return self
+                except PortTaken as taken:
+                    if attempt == self.port_attempts:
+                        raise PortTaken(f"the ensemble lost a port to another process "
+                                        f"{attempt} times in a row; the last time: {taken}"
+                                        ) from None
+                    for member in self.members:
+                        member.cleanup()
+                    self._place_members(self.size)
         except BaseException:
             self.cleanup()
             raise
-        return self
+        raise AssertionError("unreachable")
+
+    def _launch_in_batches(self) -> None:
+        quorum = self.first_leader
+        for batch in (self.members[:quorum], self.members[quorum:]):
+            for member in batch:
+                member.launch()
+            # Every launched member is watched, not only those waited on: a member of the
+            # first quorum that lost its election port (it exits) keeps the others from
+            # serving.
+            launched = [member for member in self.members if member.pid is not None]
+            waiting = list(batch)
+            deadline = time.monotonic() + self.start_timeout
+            while True:
+                for member in launched:
+                    member.check_launch()
+                waiting = [member for member in waiting if not member.serving_now()]
+                if not waiting:
+                    break
+                if time.monotonic() >= deadline:
+                    raise ZooKeeperUnavailable(f"member {waiting[0].myid} did not start "
+                                               f"within {self.start_timeout:.0f} s")
+                time.sleep(0.02)
 
     def stop_member(self, myid: int, kill: bool = True) -> None:
         """Stop member `myid` by its PID (SIGKILL by default: a crash, no goodbye)."""
@@ -266,34 +320,33 @@ class LocalEnsemble:
         self.cleanup()
 
 
-# Members listen below Linux's ephemeral range (32768-60999 by default), where the kernel
-# never hands a port out by itself: a port free_port found could otherwise be taken, before
-# its member binds it, by any connection made meanwhile (a relay's listener, a peer's or a
-# client's outgoing socket, another program's), and the member would not start.
-QUIET_PORTS = (20000, 32767)
+_LISTEN = "0A"  # a TCP socket's state in /proc/net/tcp: listening
 
 
-def _distinct_ports(count: int) -> tuple[int, ...]:
-    """`count` different ports that are free now, from QUIET_PORTS; free_port's (from the
-    ephemeral range) should that range be full."""
-    ports: list[int] = []
-    low, high = QUIET_PORTS
-    for port in random.sample(range(low, high + 1), high - low + 1):
-        if len(ports) == count:
-            return tuple(ports)
-        if _bindable(port):
-            ports.append(port)
-    while len(ports) < count:
-        port = free_port()
-        if port not in ports:
-            ports.append(port)
-    return tuple(ports)
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+def _listens(pid: int | None, port: int) -> bool:
+    """Whether process `pid` holds a socket listening on `port` (Linux's /proc: which
+    process listens matters, since another may hold the port)."""
+    if pid is None:
+        return False
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
-            sock.bind(("127.0.0.1", port))
+            lines = Path(table).read_text().splitlines()[1:]
         except OSError:
-            return False
-    return True
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == _LISTEN and int(fields[1].rpartition(":")[2], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    try:
+        descriptors = Path(f"/proc/{pid}/fd").iterdir()
+        return any(_link(fd) in inodes for fd in descriptors)
+    except OSError:
+        return False
+
+
+def _link(path: Path) -> str:
+    try:
+        return str(path.readlink())
+    except OSError:  # closed meanwhile
+        return ""

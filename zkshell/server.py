@@ -7,6 +7,7 @@ Debian package's jar with the machine's Java; nothing here emulates ZooKeeper.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -26,6 +27,14 @@ INSTALL_HINT = "install it with: apt-get install -y zookeeper (or run: make zook
 
 class ZooKeeperUnavailable(RuntimeError):
     """The local server cannot be started; the message says what to do."""
+
+
+class PortTaken(ZooKeeperUnavailable):
+    """The server could not bind a port it was configured with: another process holds it."""
+
+
+# ZooKeeper's exit status (ExitCode) when it cannot bind a quorum or election port.
+UNABLE_TO_BIND_QUORUM_PORT = 14
 
 
 @dataclass(frozen=True)
@@ -50,10 +59,51 @@ def find_installation() -> Installation:
     return Installation(java=java, jar=ZOOKEEPER_JAR, conf_dir=ZOOKEEPER_CONF_DIR)
 
 
-def free_port() -> int:
+# Servers listen below Linux's ephemeral range (32768-60999 by default), where the kernel
+# never hands a port out by itself: a port found free in that range could otherwise be taken,
+# before the JVM binds it seconds later, by any connection made meanwhile (a kazoo client's,
+# a relay's, another test's).  Another program may still pick the same port at the same time:
+# LocalServer.start then moves to a fresh one.
+QUIET_PORTS = (20000, 32767)
+_QUIET_TRIES = 200
+
+
+def free_port(besides: tuple[int, ...] = ()) -> int:
+    """A loopback port nothing is bound to now, other than `besides` (ports chosen but not
+    bound yet), from QUIET_PORTS; from the kernel's ephemeral range should no quiet port be
+    found free."""
+    low, high = QUIET_PORTS
+    for _ in range(_QUIET_TRIES):
+        port = random.randint(low, high)
+        if port not in besides and _bindable(port):
+            return port
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in besides:
+            return port
+
+
+def free_ports(count: int) -> tuple[int, ...]:
+    """`count` different free ports (free_port's)."""
+    ports: tuple[int, ...] = ()
+    while len(ports) < count:
+        ports += (free_port(besides=ports),)
+    return ports
+
+
+def _bindable(port: int, as_server: bool = False) -> bool:
+    """Whether `port` can be bound on loopback now; `as_server`: as ZooKeeper binds its
+    listening ports (SO_REUSEADDR: a closed connection's TIME_WAIT is no obstacle)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        if as_server:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _connection(host: str, port: int, timeout: float,
@@ -155,11 +205,19 @@ class LocalServer:
     jvm_tuning: tuple[str, ...] = ("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
     jvm_options: tuple[str, ...] = ()  # more -D settings (an ensemble member's)
 
+    # How many ports a start tries: each one found free, then taken by another process
+    # before the JVM bound it.
+    port_attempts = 4
+
     def __init__(self, tick_time_ms: int = 2000, port: int | None = None,
                  start_timeout: float = 30.0, max_client_cnxns: int = 0) -> None:
         self.tick_time_ms = tick_time_ms
         self.max_client_cnxns = max_client_cnxns
         self.port = port or free_port()
+        # A port the caller gave, or one the server has served on (its clients know it),
+        # is never moved: losing it is an error.
+        self._port_given = port is not None
+        self._served = False
         self.host = "127.0.0.1"
         self.start_timeout = start_timeout
         self._workdir: Path | None = None
@@ -202,10 +260,26 @@ class LocalServer:
         return config
 
     def start(self) -> LocalServer:
-        """Start the server (its data survives restarts) and wait until it serves."""
-        self.launch()
-        self.wait_until_serving()
-        return self
+        """Start the server (its data survives restarts) and wait until it serves.  A port
+        free_port chose that another process took before the JVM bound it is replaced by a
+        fresh one (`address` and `port` follow), up to `port_attempts` times."""
+        for attempt in range(1, self.port_attempts + 1):
+            self.launch()
+            try:
+                self.wait_until_serving()
+                return self
+            except PortTaken as taken:
+                if self._port_given or self._served:
+                    raise
+                if attempt == self.port_attempts:
+                    raise PortTaken(f"ZooKeeper lost its port to another process {attempt} "
+                                    f"times in a row; the last time: {taken}") from None
+                self.choose_ports()
+        raise AssertionError("unreachable")
+
+    def choose_ports(self) -> None:
+        """Fresh ports for a server whose ports were taken (a subclass's other ports too)."""
+        self.port = free_port()
 
     def launch(self) -> LocalServer:
         """Start the server's process without waiting for it: an ensemble's members serve
@@ -233,19 +307,58 @@ class LocalServer:
     def wait_until_serving(self) -> None:
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
-            if self._process is not None and self._process.poll() is not None:
-                raise ZooKeeperUnavailable(
-                    f"ZooKeeper exited during start-up (status {self._process.returncode}); "
-                    f"see {self.log_path}")
-            try:
-                # "imok" comes before sessions are accepted: only a real handshake tells.
-                if session_handshake(self.host, self.port):
-                    return
-            except OSError:
-                pass
+            if self.serving_now():
+                return
             time.sleep(0.02)
         self.stop()
         raise ZooKeeperUnavailable(f"ZooKeeper did not start within {self.start_timeout:.0f} s")
+
+    def serving_now(self) -> bool:
+        """Whether this launch serves yet; raises PortTaken when a port of its is held by
+        another process, ZooKeeperUnavailable when it exited for another reason."""
+        self.check_launch()
+        try:
+            # "imok" comes before sessions are accepted: only a real handshake tells; and a
+            # handshake is answered by whichever server holds the port: it must be this one.
+            if session_handshake(self.host, self.port) and self._answers_as_itself():
+                self._served = True
+                return True
+        except OSError:
+            pass
+        return False
+
+    def check_launch(self) -> None:
+        """Raise PortTaken when this launch's JVM exited because another process held a port
+        of its, ZooKeeperUnavailable when it exited for another reason.  (Debian's jar logs
+        nothing: its SLF4J binding is the no-op one; the exit and the port tell.)"""
+        process = self._process
+        if process is None or process.poll() is None:
+            return
+        held = [port for port in self.listen_ports() if not _bindable(port, as_server=True)]
+        if held or process.returncode == UNABLE_TO_BIND_QUORUM_PORT:
+            self._process = None
+            raise PortTaken(f"{self._ports_text()} held by another process (ZooKeeper exited "
+                            f"with status {process.returncode})")
+        raise ZooKeeperUnavailable(
+            f"ZooKeeper exited during start-up (status {process.returncode}); "
+            f"see {self.log_path}")
+
+    def listen_ports(self) -> tuple[int, ...]:
+        """The ports the JVM listens on."""
+        return (self.port,)
+
+    def _ports_text(self) -> str:
+        """The port (or ports, in a subclass) whose loss PortTaken names, with "is"."""
+        if self._port_given:
+            return f"port {self.port} (given to the server, so never moved) is"
+        if self._served:
+            return f"port {self.port} (the server's before this restart, so not moved) is"
+        return f"port {self.port} is"
+
+    def _answers_as_itself(self) -> bool:
+        """Whether the server answering on its port runs on its data directory."""
+        conf = four_letter_word(self.host, self.port, "conf")
+        return f"dataDir={self._workdir}" in conf
 
     def stop(self, kill: bool = False) -> None:
         """Stop the server process by its PID (the data directory stays for a restart)."""

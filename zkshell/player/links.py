@@ -31,10 +31,13 @@ class PlayEnsemble:
 
     def _link(self, source: int, target: int, kind: str, port: int) -> FaultProxy:
         key = (source, target, kind)
-        if key not in self._links:
-            self._links[key] = FaultProxy(self.ensemble.host, port,
-                                          connect_patience=LINK_PATIENCE)
-        return self._links[key]
+        link = self._links.get(key)
+        if link is None or link.target[1] != port:  # new, or the ensemble moved its ports
+            if link is not None:
+                link.close()
+            link = self._links[key] = FaultProxy(self.ensemble.host, port,
+                                                 connect_patience=LINK_PATIENCE)
+        return link
 
     # ---- what the player asks -----------------------------------------------------------
     def stop_member(self, myid: int, kill: bool = True) -> None:
