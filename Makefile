@@ -12,7 +12,7 @@ help:
 	@echo "make bench  - time zksh against zkCli.sh, and the embedded server against ZooKeeper"
 	@echo "make bench-large - the scale table at 200,000 znodes and the 1,000,000-znode ls -R check"
 	@echo "make proof  - the property-based differential test, thousands of examples"
-	@echo "make stress-signals - stop zksh play by SIGTERM 50 times under load (a past flake)"
+	@echo "make stress-signals - stop zksh play by SIGTERM, then Ctrl+C, 50 times each under load (a past flake)"
 	@echo "make kazoo-suite - kazoo's own tests against ZooKeeper and the embedded server"
 	@echo "make install - create .venv with zksh in it (again after a source change)"
 
@@ -90,10 +90,12 @@ kazoo-suite: zookeeper $(KAZOO_VENV)/bin/python
 	  printf '%-10s%s\n' $$side "$$(grep -E '[0-9]+ (passed|failed)' \
 	    build/kazoo-suite-$$side.txt | tail -n 1)"; done
 
-# A stop by SIGTERM while `zksh play` waits, 50 times with two CPU burners: it used to hang
-# about 1 run in 25 (player/stop_request.py says why).  A minute or two, not part of `make test`.
+# A stop by SIGTERM, then by SIGINT (Ctrl+C), while `zksh play` waits, 50 times each with two
+# CPU burners: it used to hang about 1 run in 25 (player/stop_request.py says why).  A few
+# minutes, not part of `make test`.
 stress-signals: install
 	$(BIN)/python tests/stress/play_signal_stop.py --runs 50 --burners 2
+	$(BIN)/python tests/stress/play_signal_stop.py --runs 50 --burners 2 --signal INT
 
 # The demo plays against zksh's embedded server, in-process: it needs no Java.
 demo: install

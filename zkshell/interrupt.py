@@ -1,10 +1,11 @@
-"""A stop asked for the running command (SIGINT while the interactive shell runs one).
+"""A stop asked by a signal, recorded by its handler and taken where the code waits.
 
-The signal handler only records the request; the command takes it where it waits for the
-server (`Session`'s waits, in short slices) and between the nodes of a walk, and raises
-`Interrupted` there.  Raising from the handler itself would put the exception at whatever
-bytecode the main thread runs, inside kazoo too, whose `_call` swallows anything in a bare
-`except:` (player/stop_request.py tells that story).
+A signal handler that raises puts its exception at whatever bytecode the main thread runs,
+inside kazoo too, whose `_call` swallows anything in a bare `except:` (player/stop_request.py
+tells that story).  So the handler only records the request; the waits (`Session`'s, in short
+slices, and between the nodes of a walk) take it and raise there.  The interactive shell asks
+this way to stop the running command (SIGINT while it runs one: `Interrupted`); `zksh play`
+asks to stop the run (player/stop_request.py).
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ class Interrupted(BaseException):
 
 
 class InterruptRequest:
-    """Whether a stop was asked for the running command; only the front end that runs
-    commands in the foreground (the REPL) ever asks."""
+    """Whether a stop was asked.  In the interactive shell only the front end that runs
+    commands in the foreground (the REPL) ever asks, and `check` stops the command."""
 
     def __init__(self) -> None:
         self.signum: int | None = None
@@ -50,6 +51,10 @@ class InterruptRequest:
         self.signum = None
 
     def check(self) -> None:
-        """Raise `Interrupted` if a stop was asked (again and again: nothing may swallow it)."""
-        if self.requested:
-            raise Interrupted(self.signum)
+        """Raise `stopped` if a stop was asked (again and again: nothing may swallow it)."""
+        if self.signum is not None:
+            raise self.stopped(self.signum)
+
+    def stopped(self, signum: int) -> BaseException:
+        """What a stop raises: here, the command's end."""
+        return Interrupted(signum)

@@ -127,7 +127,8 @@ class Session:
 
     def __init__(self, server: str = DEFAULT_SERVER, timeout_ms: int = DEFAULT_TIMEOUT_MS,
                  read_only: bool = False, sink: EventSink | None = None,
-                 client_options: dict[str, object] | None = None) -> None:
+                 client_options: dict[str, object] | None = None,
+                 interrupt: InterruptRequest | None = None) -> None:
         self.server = server
         # KazooClient's TLS arguments, from -client-configuration (client_config.py).
         self.client_options = dict(client_options or {})
@@ -153,7 +154,8 @@ class Session:
         # Whether the server answers multiRead (3.6+): None until a walk has tried it.
         self.multi_read: bool | None = None
         # A stop asked for the running command: taken by the waits below (interrupt.py).
-        self.interrupt = InterruptRequest()
+        # `zksh play` passes its own, which stops the whole run.
+        self.interrupt = interrupt if interrupt is not None else InterruptRequest()
 
     # ---- lifecycle -------------------------------------------------------------------
     def connect(self, server: str | None = None) -> None:
@@ -311,10 +313,11 @@ class Session:
         deadline = time.monotonic() + timeout
         with self._changed:
             while not self._is_connected():
+                self.interrupt.check()
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not self.alive:
                     return False
-                self._changed.wait(remaining)
+                self._changed.wait(min(remaining, SLICE_S))
         return True
 
     def wait_settled(self, timeout: float) -> bool:

@@ -24,6 +24,7 @@ from zkshell.player.loader import ScenarioError, scenario_from_text
 from zkshell.player.model import FAILED, OUTPUT_DIFFERS, TIMED_OUT, StepResult
 from zkshell.player.scenario import Scenario
 from zkshell.player.step_kinds import ISOLATE_SERVER, KILL_LEADER, STOP_SERVER
+from zkshell.player.stop_request import STOP
 from zkshell.player.yaml_edit import NotEditable, write_expectations
 from zkshell.tokenizer import split_line
 
@@ -142,7 +143,9 @@ def bless(scenario: Scenario, play: Callable[[Scenario], list[StepResult]], *, y
             return ExitStatus.ERROR
         err.write(f"Write {path}? [y/N] ")
         err.flush()
-        if stdin.readline().strip().lower() not in ("y", "yes"):
+        with STOP.raising_at_once():  # a blocking read: Ctrl+C must end it at once
+            answer = stdin.readline()
+        if answer.strip().lower() not in ("y", "yes"):
             err.write(f"{path} not written\n")
             return ExitStatus.ERROR
     try:

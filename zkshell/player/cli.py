@@ -16,7 +16,7 @@ from zkshell.player.loader import ScenarioError, load_scenario
 from zkshell.player.model import FAILED, TIMED_OUT
 from zkshell.player.panes import LAYOUTS
 from zkshell.player.runner import ServerLost, server_for
-from zkshell.player.stop_request import STOP, Terminated
+from zkshell.player.stop_request import STOP, Stopped
 
 if TYPE_CHECKING:  # the show module is imported only when a scenario is played
     import ssl
@@ -167,12 +167,20 @@ def _exit_if_stopping_hangs(signum: int) -> None:
 
 
 def _stop_on_signals() -> None:
+    """Ctrl+C, SIGTERM and SIGHUP stop the run (player/stop_request.py).  A person who
+    presses Ctrl+C again while the first is being taken gets out at once, as Python's own
+    KeyboardInterrupt would have let them; SIGTERM and SIGHUP have the deadline instead."""
+    deadline: list[int] = []  # the signal that started it: one deadline, from the first
+
     def stop(signum: int, frame: object) -> None:
-        if STOP.signum is None:  # one deadline, from the first signal
+        if signum == signal.SIGINT and STOP.requested:
+            raise Stopped(STOP.signum)  # the second ends the run as the first said
+        if signum != signal.SIGINT and not deadline:
+            deadline.append(signum)
             _exit_if_stopping_hangs(signum)
         STOP.request(signum)  # raises only where nothing can swallow it
 
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, stop)
 
 
@@ -228,11 +236,17 @@ def main(argv: list[str]) -> int:
             failed = True
             continue
         except KeyboardInterrupt as exc:
-            # Player.run has closed every session and play() stopped its server on the way.
-            _say("interrupted\n")
-            return (ExitStatus.killed_by(exc.signum) if isinstance(exc, Terminated)
-                    else ExitStatus.INTERRUPTED)
+            return _interrupted(exc)
+    if STOP.requested:  # one that came after the run's last wait (while exporting, say)
+        return _interrupted(STOP.stopped(STOP.signum))
     return ExitStatus.ERROR if failed else ExitStatus.OK
+
+
+def _interrupted(stop: KeyboardInterrupt) -> int:
+    """Player.run has closed every session and play() stopped its server on the way."""
+    _say("interrupted\n")
+    return (ExitStatus.killed_by(stop.signum) if isinstance(stop, Stopped)
+            else ExitStatus.INTERRUPTED)
 
 
 def _bless(args: argparse.Namespace, scenarios: list[Scenario], options: ShowOptions) -> int:
@@ -260,9 +274,9 @@ def _bless(args: argparse.Namespace, scenarios: list[Scenario], options: ShowOpt
             sys.stderr.write(f"{exc}\n")
             status = ExitStatus.ERROR
         except KeyboardInterrupt as exc:
-            _say("interrupted\n")
-            return (ExitStatus.killed_by(exc.signum) if isinstance(exc, Terminated)
-                    else ExitStatus.INTERRUPTED)
+            return _interrupted(exc)
+    if STOP.requested:  # one that came after the last wait
+        return _interrupted(STOP.stopped(STOP.signum))
     return status
 
 
@@ -451,8 +465,10 @@ def play(scenario: Scenario, address: str | None, options: ShowOptions,
         # Every connection to it as zkCli's would be made with the same configuration.
         client_options = client_config.kazoo_options() if client_config else None
         server = servers.given(address, client_options)
-        _check_reachable(address, scenario, server.ssl_context)
-        _check_leftovers(address, scenario, reset, client_options)
+        with STOP.raising_at_once():  # our own probes: they swallow nothing
+            _check_reachable(address, scenario, server.ssl_context)
+        _check_leftovers(address, scenario, reset, client_options)  # kazoo's: it may
+        STOP.check()  # before the run, which would sum up the steps it did not play
         results = show(scenario, server, options, several)
     else:
         kind = servers.ZOOKEEPER if zookeeper else servers.EMBEDDED

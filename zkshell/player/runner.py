@@ -174,12 +174,17 @@ class PlayedSession:
         self.removals: list[float] = []  # when this window got a NodeDeleted, say (countdown)
         self.connected = False  # when its first process started, or it was refused
         self.proxy = Relays(hosts)
-        self.shell = self._start_shell(first=True)
+        try:
+            self.shell = self._start_shell(first=True)
+        except KeyboardInterrupt:  # a stop while it connects: no player knows it to close it
+            self.close()
+            raise
 
     # ---- process lifecycle ------------------------------------------------------------
     def _start_shell(self, first: bool = False) -> Shell:
+        # A signal's stop is taken where its commands wait, as the player's own waits take it.
         session = Session(self.proxy.address + self.chroot, self.timeout_ms,
-                          client_options=self.client_options)
+                          client_options=self.client_options, interrupt=STOP)
         shell = Shell(session, self._show_event)
         shell.display_server = self.display_server
         # What a new zksh (or zkCli) window shows first.

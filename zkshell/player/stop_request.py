@@ -1,13 +1,15 @@
-"""SIGTERM and SIGHUP stop a run at the main thread's next wait, not wherever it happens to be.
+"""Ctrl+C (SIGINT), SIGTERM and SIGHUP stop a run at the main thread's next wait, not
+wherever it happens to be.
 
 A signal handler that raises puts its exception at whatever bytecode the main thread is
 running, and some code there swallows it: kazoo's `_call` wraps the wake-up write to its
 connection in a bare `except:`, so a stop that landed in that write became the request's
 ConnectionClosedError, and the run went on into the next await's 60 s wait (about 1 stop in
 25 under load).  So the handler only records the request; the player's waits (awaits, quiet
-windows, role polls, pacing) wait in short slices and raise `Terminated` from there.  Where
-nothing can swallow it, the handler raises at once (`raising_at_once`): a blocking key read,
-and starting the server(s) zksh plays against, which stops what it started on the way out.
+windows, role polls, pacing, and its sessions' requests) wait in short slices and raise
+`Stopped` from there.  Where nothing can swallow it, the handler raises at once
+(`raising_at_once`): a blocking key read, and starting the server(s) zksh plays against,
+which stops what it started on the way out.
 """
 
 from __future__ import annotations
@@ -17,46 +19,43 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-# How often a wait looks whether a stop was asked: short against a person's patience.
-SLICE_S = 0.05
+from zkshell.interrupt import SLICE_S, InterruptRequest
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP (the terminal closed): stop as Ctrl+C does, sessions and server
-    included, instead of dying and leaving a local ZooKeeper (--zookeeper) running."""
+class Stopped(KeyboardInterrupt):
+    """The run was stopped by a signal: Ctrl+C, or SIGTERM or SIGHUP (the terminal closed),
+    which stop as Ctrl+C does, sessions and server included, instead of dying and leaving
+    a local ZooKeeper (--zookeeper) running."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
 
 
-class StopRequest:
+class StopRequest(InterruptRequest):
     """The signal asking the run to stop, if one came; taken by the main thread's waits."""
 
     def __init__(self) -> None:
-        self.signum: int | None = None
+        super().__init__()
         self._raise_at_once = False
+
+    def stopped(self, signum: int) -> Stopped:
+        return Stopped(signum)
 
     def request(self, signum: int) -> None:
         """From the signal handler: record the stop, and raise only where that is safe."""
-        if self.signum is None:
-            self.signum = signum
+        super().request(signum)
         if self._raise_at_once:
-            raise Terminated(signum)
-
-    def check(self) -> None:
-        """Raise `Terminated` if a stop was asked (again and again: nothing may swallow it)."""
-        if self.signum is not None:
-            raise Terminated(self.signum)
+            raise Stopped(signum)
 
     def wait(self, condition: threading.Condition, timeout: float) -> None:
-        """`condition.wait(timeout)`, held, that ends early with `Terminated` on a stop."""
+        """`condition.wait(timeout)`, held, that ends early with `Stopped` on a stop."""
         self.check()
         condition.wait(min(timeout, SLICE_S))
         self.check()
 
     def sleep(self, seconds: float) -> None:
-        """`time.sleep`, ended early with `Terminated` on a stop."""
+        """`time.sleep`, ended early with `Stopped` on a stop."""
         deadline = time.monotonic() + seconds
         while True:
             self.check()
@@ -76,5 +75,5 @@ class StopRequest:
             self._raise_at_once = False
 
 
-# One per process, as signal handlers are.
+# One per process, as signal handlers are; the player's sessions take it in their waits.
 STOP = StopRequest()
