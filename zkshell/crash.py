@@ -87,6 +87,15 @@ class CrashOnSignals:
         if self.pending is not None:
             raise self.pending
 
+    def line_accepted(self) -> None:
+        """The prompt has accepted a line: from now on SIGINT stops the command it runs.
+
+        Called on the prompt's event loop, before prompt_toolkit hands the terminal back
+        (which makes Ctrl+C a SIGINT again) and returns the line: otherwise a Ctrl+C typed
+        just after Enter, in that instant, ended the shell instead of stopping the command.
+        (After an empty line, such a Ctrl+C is spent with the nothing that ran.)"""
+        self._command_running = True
+
     @contextmanager
     def command_running(self) -> Iterator[None]:
         """Around a command: SIGINT there asks it to stop instead of ending the shell."""

@@ -31,6 +31,7 @@ from typing import TextIO, Union
 from prompt_toolkit import PromptSession
 from prompt_toolkit.application import get_app
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.enums import DEFAULT_BUFFER
 from prompt_toolkit.filters import Condition, has_focus
 from prompt_toolkit.key_binding import KeyBindings
@@ -236,6 +237,17 @@ def one_iteration(prompt_session: PromptSession, shell: Shell, sink: Interactive
     return True
 
 
+def tell_accepted_lines(prompt_session: PromptSession, signals: CrashOnSignals) -> None:
+    """Have `signals` know of each accepted line as the prompt accepts it (line_accepted)."""
+    accept = prompt_session.default_buffer.accept_handler
+
+    def accepted(buffer: Buffer) -> bool:
+        signals.line_accepted()
+        return accept(buffer) if accept is not None else False
+
+    prompt_session.default_buffer.accept_handler = accepted
+
+
 def run_repl(options: ShellOptions) -> int:
     if is_terminal(sys.stdout):
         return _run(options, TerminalSink(color_wanted(options.settings)), None)
@@ -261,6 +273,7 @@ def _run(options: ShellOptions, sink: InteractiveSink, terminal: TextIO | None) 
     crash: Crash | None = None
     try:
         with CrashOnSignals(prompt_session.app, shell.session.interrupt) as signals:
+            tell_accepted_lines(prompt_session, signals)
             sink.write("out", fmt.banner(options.server, piped=False))
             shell.session.connect()
             cache.start()
