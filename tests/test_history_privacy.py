@@ -6,16 +6,11 @@ import os
 import stat
 
 import pytest
-from prompt_toolkit.application import create_app_session
-from prompt_toolkit.input import create_pipe_input
-from prompt_toolkit.output import DummyOutput
 
-from zkshell.config import Settings
 from zkshell.history import ShellHistory, is_private
-from zkshell.repl import build_prompt_session, one_iteration
-from zkshell.session import Session
-from zkshell.shell import Shell
-from zkshell.sinks.terminal import TerminalSink
+from zkshell.repl import one_iteration
+
+from .piped_prompt import piped_prompt
 
 
 @pytest.mark.parametrize("line", [
@@ -42,19 +37,10 @@ def test_quotes_around_another_word_keep_the_line(tmp_path):
 def test_a_redo_of_a_quoted_addauth_stays_out_of_the_file(tmp_path, chroot_address):
     path = tmp_path / "history"
     history = ShellHistory(str(path), size=10)
-    session = Session(chroot_address, 4000)
-    printer = TerminalSink(color=False)
-    shell = Shell(session, printer.event)
-    session.connect()
-    try:
-        assert session.wait_connected(10)
-        with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
-            prompt = build_prompt_session(shell, Settings(), history, None, False)
-            for keys in ('"addauth" digest u:secret\r', "ls /\r", "redo 0\r"):
-                pipe.send_text(keys)
-                assert one_iteration(prompt, shell, printer, history, None)
-    finally:
-        session.close()
+    with piped_prompt(chroot_address, history) as (shell, printer, pipe, prompt):
+        for keys in ('"addauth" digest u:secret\r', "ls /\r", "redo 0\r"):
+            pipe.send_text(keys)
+            assert one_iteration(prompt, shell, printer, history, None)
     text = path.read_text("utf-8")
     assert "+ls /\n" in text and "secret" not in text
 

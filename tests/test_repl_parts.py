@@ -39,6 +39,7 @@ from zkshell.sinks.terminal import TerminalSink
 from zkshell.toolbar import toolbar
 
 from .conftest import wait_until
+from .piped_prompt import piped_prompt
 
 ESCAPES = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -317,29 +318,20 @@ def test_a_history_file_that_cannot_be_written_is_no_error(tmp_path):
 
 # ---- one turn of the loop ------------------------------------------------------------------------
 def test_redo_is_remembered_as_the_command_it_ran_as_history_shows_it(chroot_address, capsys):
-    session = Session(chroot_address, 4000)
-    printer = TerminalSink(color=False)
-    shell = Shell(session, printer.event)
-    session.connect()
     history = MemoryHistory()
-    try:
-        assert session.wait_connected(10)
-        with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
-            prompt = build_prompt_session(shell, Settings(), history, None, False)
-            pipe.send_text("create /a\r")
-            assert one_iteration(prompt, shell, printer, history, None)
-            pipe.send_text("ls /\r")
-            assert one_iteration(prompt, shell, printer, history, None)
-            pipe.send_text("redo 0\r")
-            assert one_iteration(prompt, shell, printer, history, None)
-            pipe.send_text("history\r")
-            assert one_iteration(prompt, shell, printer, history, None)
-            pipe.send_text("ls /\x03")  # Ctrl+C with text: nothing runs, the loop goes on
-            assert one_iteration(prompt, shell, printer, history, None)
-            pipe.send_text("\x04")  # Ctrl+D: the end
-            assert not one_iteration(prompt, shell, printer, history, None)
-    finally:
-        session.close()
+    with piped_prompt(chroot_address, history) as (shell, printer, pipe, prompt):
+        pipe.send_text("create /a\r")
+        assert one_iteration(prompt, shell, printer, history, None)
+        pipe.send_text("ls /\r")
+        assert one_iteration(prompt, shell, printer, history, None)
+        pipe.send_text("redo 0\r")
+        assert one_iteration(prompt, shell, printer, history, None)
+        pipe.send_text("history\r")
+        assert one_iteration(prompt, shell, printer, history, None)
+        pipe.send_text("ls /\x03")  # Ctrl+C with text: nothing runs, the loop goes on
+        assert one_iteration(prompt, shell, printer, history, None)
+        pipe.send_text("\x04")  # Ctrl+D: the end
+        assert not one_iteration(prompt, shell, printer, history, None)
     assert history.get_strings() == ["create /a", "ls /", "create /a", "history"]
     out = capsys.readouterr()
     assert "0 - create /a\n1 - ls /\n2 - create /a\n3 - history\n" in out.out
@@ -369,31 +361,26 @@ def test_ctrl_c_just_after_enter_stops_the_command_instead_of_ending_the_shell(
     mode where Ctrl+C is a signal) and the command's start stops that command, as one a
     moment later does.  It used to end zksh, session left open (seen once in a full run)."""
     proxy = FaultProxy(zk_server.host, zk_server.port)
-    session = Session(proxy.address, 4000)
-    printer = TerminalSink(color=False)
-    shell = Shell(session, printer.event)
-    session.connect()
     try:
-        assert session.wait_connected(10)
-        with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
-            prompt = build_prompt_session(shell, Settings(), MemoryHistory(), None, False)
-            with CrashOnSignals(prompt.app, session.interrupt) as signals:
-                tell_accepted_lines(prompt, signals)
-                read_line = prompt.prompt
+        with piped_prompt(proxy.address, MemoryHistory()) as (shell, printer, pipe, prompt), \
+                CrashOnSignals(prompt.app, shell.session.interrupt) as signals:
+            tell_accepted_lines(prompt, signals)
+            read_line = prompt.prompt
 
-                def read_line_then_ctrl_c(*args, **kwargs):
-                    line = read_line(*args, **kwargs)
-                    os.kill(os.getpid(), signal.SIGINT)  # its handler runs before the return
-                    return line
+            def read_line_then_ctrl_c(*args, **kwargs):
+                line = read_line(*args, **kwargs)
+                os.kill(os.getpid(), signal.SIGINT)  # its handler runs before the return
+                return line
 
-                prompt.prompt = read_line_then_ctrl_c
-                proxy.partition()  # `ls /` waits for its answer, as the stop is taken there
+            prompt.prompt = read_line_then_ctrl_c
+            proxy.partition()  # `ls /` waits for its answer, as the stop is taken there
+            try:
                 pipe.send_text("ls /\r")
                 assert one_iteration(prompt, shell, printer, MemoryHistory(), None, signals)
                 signals.raise_pending()  # nothing pending: the shell goes on
+            finally:
+                proxy.heal()
     finally:
-        proxy.heal()
-        session.close()
         proxy.close()
     assert "zksh: command stopped (SIGINT)" in capsys.readouterr().err
     assert shell.exit_code == 130
